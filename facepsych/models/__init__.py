@@ -1,0 +1,1 @@
+"""facepsych.models"""
