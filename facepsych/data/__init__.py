@@ -1,1 +1,23 @@
-"""facepsych.data"""
+"""facepsych.data: face datasets (AffectNet, FER2013, facial_expressions, folders), valence maps.
+
+>>> from facepsych.data import load_dataset            # doctest: +SKIP
+>>> ds = load_dataset("faces/", "folder", valence="default")   # doctest: +SKIP
+>>> ds.split("train").class_counts()                    # doctest: +SKIP
+"""
+
+from facepsych.data.dataset import FaceDataset, ImageRef, Sample
+from facepsych.data.load import FORMATS, load_dataset
+from facepsych.data.splits import stratified_group_split
+from facepsych.data.valence import ValenceMap, normalise_emotion, resolve_valence
+
+__all__ = [
+    "FORMATS",
+    "FaceDataset",
+    "ImageRef",
+    "Sample",
+    "ValenceMap",
+    "load_dataset",
+    "normalise_emotion",
+    "resolve_valence",
+    "stratified_group_split",
+]
