@@ -46,7 +46,7 @@ _NUMBER = re.compile(r"(\d+)(?!.*\d)")
 
 @dataclass
 class Continuum:
-    """A loaded continuum: frame paths in level order, their levels in [0, 1], optional landmarks."""
+    """A loaded continuum: frames in level order, levels in [0, 1], optional landmarks."""
 
     name: str
     frames: list[Path]
