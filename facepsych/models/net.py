@@ -1,0 +1,333 @@
+"""FacepsychNet: a torchvision CNN split into a frozen backbone and a trainable head.
+
+``build_model(arch, weights)`` is the one entry point. The network keeps torchvision's module paths
+(``features.11`` is AlexNet's conv5 ReLU, ``classifier.6`` its last Linear) so checkpoint keys and
+CAM layer names are torchvision's; feature-excitation blocks live in ``net.excite`` and are applied
+by :meth:`FacepsychNet.backbone` / :meth:`FacepsychNet.head`, never inside ``features``.
+
+    backbone(x) = flatten(avgpool(features(x)))       (conv excitation applied in between)
+    head(z)     = classifier(z)                       (pool5 / fc6 excitation applied in between)
+    forward(x)  = head(backbone(x))
+
+FE-AlexNet default (``excitation=("pool5",)``, ``reduction=16``): the paper's FE-AlexNet is the
+object-based (ImageNet) AlexNet with feature excitation added before its classifier. One SE block
+on the 256×6×6 pool5 map re-weights conv5's channels (which object-trained features matter for
+valence) while the whole convolutional backbone stays frozen and therefore cacheable, so it trains
+as cheaply as a plain transfer head. r = 16 is the SE paper's default ratio (Hu et al. 2018) and
+gives a 256→16→256 bottleneck (8 192 weights); the companion's ablation varies r over 2…32 and the
+position over conv1…conv5, pool5 and fc6, all available here.
+
+Example:
+    >>> import torch
+    >>> net = build_model("fe-alexnet", hidden=64, seed=0)
+    >>> net(torch.zeros(1, 3, 224, 224)).shape
+    torch.Size([1, 2])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from facepsych.errors import FacepsychError
+from facepsych.models.excitation import (
+    ALEXNET_POSITIONS,
+    CONV_CHANNELS,
+    CONV_POSITIONS,
+    FC6_AFTER,
+    ExcitationBlock,
+)
+from facepsych.models.preprocessing import Preprocessing, preprocessing_for
+from facepsych.models.weights import WeightInfo, load_weights, parse_source
+
+#: The paper's architectures (torchvision builders), plus FE-AlexNet.
+PAPER_ARCHS: tuple[str, ...] = ("alexnet", "vgg11", "vgg13", "vgg16", "fe-alexnet")
+DEFAULT_EXCITATION: tuple[str, ...] = ("pool5",)
+_HEAD_MODULES = (nn.Linear, nn.Dropout, nn.ReLU, nn.ReLU6, nn.Hardswish, nn.SiLU, nn.GELU,
+                 nn.Identity)  # fmt: skip
+
+
+class FacepsychNet(nn.Module):
+    """A torchvision ``features`` + ``avgpool`` + ``classifier`` network with excitation blocks.
+
+    Build it with :func:`build_model`. Class index 1 = positive valence, 0 = negative.
+    """
+
+    def __init__(
+        self,
+        arch: str,
+        features: nn.Module,
+        avgpool: nn.Module,
+        classifier: nn.Module,
+        excite: nn.ModuleDict,
+        preprocessing: Preprocessing,
+        config: dict,
+    ) -> None:
+        super().__init__()
+        self.arch = arch
+        self.features = features
+        self.avgpool = avgpool
+        self.classifier = classifier
+        self.excite = excite
+        self.preprocessing = preprocessing
+        self.weight_info = WeightInfo(source="random", path=None, sha256=None, loaded_keys=0)
+        self._config = dict(config)
+        self._frozen = False
+        self._conv_excite = {CONV_POSITIONS[k]: k for k in excite if k in CONV_POSITIONS}
+
+    # ------------------------------------------------------------------ forward passes
+    def backbone(self, x: torch.Tensor) -> torch.Tensor:
+        """Input (B, 3, S, S) -> flattened pooled features (B, D): the cacheable part."""
+        if self._conv_excite:
+            for idx, layer in enumerate(self.features):
+                x = layer(x)
+                name = self._conv_excite.get(idx)
+                if name is not None:
+                    x = self.excite[name](x)
+        else:
+            x = self.features(x)
+        x = self.avgpool(x)
+        return torch.flatten(x, 1)
+
+    def head(self, z: torch.Tensor) -> torch.Tensor:
+        """Backbone output (B, D) -> logits (B, num_classes): pool5/fc6 excitation + classifier."""
+        if "pool5" in self.excite:
+            block = self.excite["pool5"]
+            z = block(z.reshape(z.shape[0], block.channels, -1, 1)).flatten(1)
+        if "fc6" not in self.excite:
+            return self.classifier(z)
+        for idx, layer in enumerate(self.classifier):
+            z = layer(z)
+            if idx == FC6_AFTER:
+                z = self.excite["fc6"](z)
+        return z
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.backbone(x))
+
+    # ------------------------------------------------------------------ state
+    @property
+    def cacheable(self) -> bool:
+        """True when nothing trainable sits inside :meth:`backbone` (its outputs can be cached)."""
+        params = list(self.features.parameters()) + list(self.avgpool.parameters())
+        for name in self._conv_excite.values():
+            params += list(self.excite[name].parameters())
+        return not any(p.requires_grad for p in params)
+
+    @property
+    def num_classes(self) -> int:
+        return int(self._config["num_classes"])
+
+    def train(self, mode: bool = True) -> FacepsychNet:
+        """Like ``nn.Module.train``, but a frozen ``features`` stays in eval mode (BN, dropout)."""
+        super().train(mode)
+        if self._frozen:
+            self.features.eval()
+        return self
+
+    def spec(self) -> dict:
+        """JSON-able description; ``build_model(**net.spec())`` rebuilds the same architecture."""
+        out = dict(self._config)
+        if out.get("excitation") is not None:
+            out["excitation"] = list(out["excitation"])
+        return out
+
+
+# ---------------------------------------------------------------------- freezing
+def freeze_backbone(net: FacepsychNet) -> FacepsychNet:
+    """Freeze ``features``: ``requires_grad = False`` and eval mode (BN statistics, dropout).
+
+    Excitation blocks and the classifier stay trainable.
+    """
+    for p in net.features.parameters():
+        p.requires_grad_(False)
+    net._frozen = True
+    net._config["freeze"] = True
+    net.features.eval()
+    return net
+
+
+def trainable_parameters(net: nn.Module) -> list[nn.Parameter]:
+    """The parameters an optimiser should update (``requires_grad`` True)."""
+    return [p for p in net.parameters() if p.requires_grad]
+
+
+def count_parameters(net: nn.Module) -> tuple[int, int]:
+    """(trainable, frozen) parameter counts."""
+    trainable = sum(p.numel() for p in net.parameters() if p.requires_grad)
+    frozen = sum(p.numel() for p in net.parameters() if not p.requires_grad)
+    return trainable, frozen
+
+
+# ---------------------------------------------------------------------- building
+def torchvision_name(arch: str) -> str:
+    """The torchvision builder behind ``arch`` (``fe-alexnet`` -> ``alexnet``)."""
+    return "alexnet" if arch == "fe-alexnet" else arch
+
+
+def _torchvision_model(arch: str) -> nn.Module:
+    import torchvision
+
+    name = torchvision_name(arch)
+    try:
+        available = set(torchvision.models.list_models(module=torchvision.models))
+    except Exception:  # pragma: no cover - very old torchvision
+        available = set()
+    if name not in available:
+        raise FacepsychError(
+            f"unknown architecture {arch!r}; use one of {', '.join(PAPER_ARCHS)} or a torchvision "
+            "classification model with `features` and `classifier` (e.g. vgg19, mobilenet_v2)"
+        )
+    model = torchvision.models.get_model(name, weights=None)
+    features = getattr(model, "features", None)
+    classifier = getattr(model, "classifier", None)
+    if not isinstance(features, nn.Module) or not isinstance(classifier, nn.Module):
+        raise FacepsychError(
+            f"architecture {arch!r} is not supported: it needs `features` and `classifier` modules"
+        )
+    head_layers = list(classifier) if isinstance(classifier, nn.Sequential) else [classifier]
+    if not all(isinstance(m, _HEAD_MODULES) for m in head_layers):
+        kinds = sorted({type(m).__name__ for m in head_layers if not isinstance(m, _HEAD_MODULES)})
+        raise FacepsychError(
+            f"architecture {arch!r} is not supported: its classifier has {', '.join(kinds)} "
+            "layers that need a feature map, not a pooled vector"
+        )
+    return model
+
+
+def _pooling(model: nn.Module, arch: str) -> nn.Module:
+    avgpool = getattr(model, "avgpool", None)
+    if isinstance(avgpool, nn.Module):
+        return avgpool
+    if torchvision_name(arch).startswith("densenet"):  # densenet applies ReLU before pooling
+        return nn.Sequential(nn.ReLU(inplace=False), nn.AdaptiveAvgPool2d((1, 1)))
+    return nn.AdaptiveAvgPool2d((1, 1))
+
+
+def _resize_classifier(classifier: nn.Module, num_classes: int, hidden: int | None) -> nn.Module:
+    """Replace the last Linear by ``→ num_classes``; with ``hidden``, set every hidden width."""
+    if isinstance(classifier, nn.Linear):
+        if hidden is not None:
+            raise FacepsychError("this architecture's classifier has no hidden layer to resize")
+        return nn.Linear(classifier.in_features, num_classes)
+    linear_idx = [i for i, m in enumerate(classifier) if isinstance(m, nn.Linear)]
+    if not linear_idx:
+        raise FacepsychError("the architecture's classifier has no Linear layer")
+    if hidden is not None and len(linear_idx) < 2:
+        raise FacepsychError("this architecture's classifier has no hidden layer to resize")
+    for pos, idx in enumerate(linear_idx):
+        old = classifier[idx]
+        last = pos == len(linear_idx) - 1
+        if hidden is None and not last:
+            continue
+        in_f = old.in_features if (pos == 0 or hidden is None) else hidden
+        out_f = num_classes if last else hidden
+        classifier[idx] = nn.Linear(in_f, out_f, bias=old.bias is not None)
+    return classifier
+
+
+def _fc6_width(classifier: nn.Module) -> int:
+    return classifier[FC6_AFTER - 1].out_features
+
+
+def _excitation_blocks(
+    arch: str, excitation: Sequence[str] | None, reduction: int, classifier: nn.Module
+) -> tuple[nn.ModuleDict, tuple[str, ...] | None]:
+    if arch != "fe-alexnet":
+        if excitation:
+            raise FacepsychError(
+                f"excitation blocks are only available for fe-alexnet, not {arch!r}"
+            )
+        return nn.ModuleDict(), None
+    positions = tuple(DEFAULT_EXCITATION if excitation is None else excitation)
+    if isinstance(excitation, str):
+        positions = (excitation,)
+    unknown = [p for p in positions if p not in ALEXNET_POSITIONS]
+    if unknown:
+        raise FacepsychError(
+            f"unknown excitation position {unknown[0]!r}; "
+            f"choose among {', '.join(ALEXNET_POSITIONS)}"
+        )
+    if len(set(positions)) != len(positions):
+        raise FacepsychError(f"excitation positions repeat: {', '.join(positions)}")
+    if int(reduction) < 1:
+        raise FacepsychError(f"reduction ratio must be a positive integer, got {reduction}")
+    ordered = tuple(p for p in ALEXNET_POSITIONS if p in positions)
+    blocks = nn.ModuleDict()
+    for pos in ordered:
+        channels = _fc6_width(classifier) if pos == "fc6" else CONV_CHANNELS[pos]
+        blocks[pos] = ExcitationBlock(channels, int(reduction))
+    return blocks, ordered
+
+
+def build_model(
+    arch: str,
+    weights: str = "random",
+    *,
+    num_classes: int = 2,
+    hidden: int | None = None,
+    excitation: Sequence[str] | None = None,
+    reduction: int = 16,
+    freeze: bool = True,
+    seed: int | None = None,
+    preprocessing: str | None = None,
+    image_size: int = 224,
+) -> FacepsychNet:
+    """Build ``arch`` with ``weights`` and a ``num_classes`` head.
+
+    Args:
+        arch: ``alexnet``, ``vgg11``, ``vgg13``, ``vgg16``, ``fe-alexnet`` or another
+            torchvision classifier with ``features`` + ``classifier`` (``vgg19``, ``vgg16_bn``,
+            ``mobilenet_v2``).
+        weights: ``random`` | ``imagenet`` | ``imagenet:PATH`` | ``file:PATH`` | ``vggface:PATH``.
+        num_classes: outputs of the new last Linear (2: index 1 = positive valence).
+        hidden: width of the classifier's hidden layers (None: the arch's own, 4096 in the
+            paper's archs).
+        excitation: fe-alexnet positions among conv1…conv5, pool5, fc6 (None: ``("pool5",)``).
+        reduction: SE reduction ratio r (bottleneck C // r).
+        freeze: freeze ``features`` (see :func:`freeze_backbone`).
+        seed: makes the random initialisation deterministic (global RNG left untouched).
+        preprocessing: ``imagenet`` | ``vggface`` | ``half``; None: the weight source's own.
+        image_size: input size of the preprocessing.
+    """
+    if int(num_classes) < 1:
+        raise FacepsychError(f"num_classes must be a positive integer, got {num_classes}")
+    if hidden is not None and int(hidden) < 1:
+        raise FacepsychError(f"hidden must be a positive integer, got {hidden}")
+    kind, _ = parse_source(weights)
+    prep_name = preprocessing or ("vggface" if kind == "vggface" else "imagenet")
+    prep = preprocessing_for(prep_name, image_size)
+
+    def _build() -> FacepsychNet:
+        model = _torchvision_model(arch)
+        classifier = _resize_classifier(model.classifier, int(num_classes), hidden)
+        excite, positions = _excitation_blocks(arch, excitation, reduction, classifier)
+        config = {
+            "arch": arch,
+            "weights": weights,
+            "num_classes": int(num_classes),
+            "hidden": None if hidden is None else int(hidden),
+            "excitation": positions,
+            "reduction": int(reduction),
+            "freeze": bool(freeze),
+            "seed": seed,
+            "preprocessing": prep_name,
+            "image_size": int(image_size),
+        }
+        return FacepsychNet(
+            arch, model.features, _pooling(model, arch), classifier, excite, prep, config
+        )
+
+    if seed is None:
+        net = _build()
+    else:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(seed))
+            net = _build()
+    if kind != "random":
+        net.weight_info = load_weights(net, weights)
+    if freeze:
+        freeze_backbone(net)
+    return net
