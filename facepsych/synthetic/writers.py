@@ -1,0 +1,385 @@
+"""Write lab data sets as ordinary image folders + CSV + landmarks.
+
+Identity seeds live in disjoint ranges so the sets never share a person:
+expression (valence) training faces use ``EXPRESSION_IDS + i``, identity pre-training faces
+``PRETRAIN_IDS + i``, continua ``CONTINUUM_IDS + i``.
+
+Layouts:
+
+* expression set: ``positive/`` and ``negative/`` image folders plus ``labels.csv``
+  (``file,label,identity,split``; label 1 = positive), ``faces.csv`` (file, identity, seed,
+  expression, split) and ``landmarks.csv`` (file, x0, y0, … x67, y67; iBUG 68, pixels);
+  the validation split holds whole identities.
+* identity set: one sub-folder per identity (VGGFace2 style), ``landmarks.csv``.
+* object set: one sub-folder per class (ImageFolder style).
+* continuum: the continuum folder format of :mod:`facepsych.stimuli` (scheme ``ibug68``); level
+  0 = most negative, level 1 = most positive; expression = lo + level·(hi − lo).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from facepsych.errors import FacepsychError
+from facepsych.synthetic.objects import OBJECT_CLASSES, render_object
+from facepsych.synthetic.params import (
+    FaceParams,
+    Nuisance,
+    RegionWeights,
+    sample_identity,
+    sample_nuisance,
+)
+from facepsych.synthetic.render import render_face
+
+EXPRESSION_IDS = 0
+PRETRAIN_IDS = 50_000
+CONTINUUM_IDS = 100_000
+
+
+@dataclass
+class WrittenSet:
+    """What a writer produced."""
+
+    root: Path
+    kind: str
+    n_images: int
+    classes: list[str] = field(default_factory=list)
+    identities: list[str] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["root"] = str(self.root)
+        return d
+
+
+def identity_name(seed: int) -> str:
+    return f"n{int(seed):06d}"
+
+
+def _check_counts(**counts: int) -> None:
+    for name, v in counts.items():
+        if int(v) < 1:
+            raise FacepsychError(f"{name} must be at least 1, got {v}")
+
+
+def _prepare(out_dir) -> Path:
+    root = Path(out_dir)
+    if root.exists() and not root.is_dir():
+        raise FacepsychError(f"output path exists and is not a folder: {root}")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _write_meta(root: Path, ws: WrittenSet) -> None:
+    (root / "synthetic.json").write_text(json.dumps(ws.as_dict(), indent=2))
+
+
+def _landmark_row(name: str, pts: np.ndarray) -> list:
+    return [name, *[f"{v:.3f}" for v in pts.reshape(-1)]]
+
+
+LANDMARK_HEADER = ["file"] + [f"{a}{i}" for i in range(68) for a in ("x", "y")]
+
+
+def write_expression_set(
+    out_dir,
+    *,
+    n_identities: int = 40,
+    per_identity: int = 10,
+    size: int = 64,
+    seed: int = 0,
+    weights: RegionWeights | Mapping | None = None,
+    nuisance: float = 1.0,
+    val_fraction: float = 0.2,
+    min_abs_expression: float = 0.2,
+    first_identity: int = EXPRESSION_IDS,
+    progress: bool = True,
+) -> WrittenSet:
+    """Faces with valence labels for transfer training.
+
+    Each identity gets ``per_identity`` faces, half positive and half negative, with
+    |expression| ~ U(min_abs_expression, 1) and independent nuisance (strength ``nuisance``).
+    ``round(val_fraction·n_identities)`` identities (at least 1 when n_identities ≥ 2) form the
+    ``val`` split.
+    """
+    _check_counts(n_identities=n_identities, per_identity=per_identity)
+    if not 0 <= min_abs_expression < 1:
+        raise FacepsychError(f"min_abs_expression must be in [0, 1), got {min_abs_expression}")
+    root = _prepare(out_dir)
+    rng = np.random.default_rng([int(seed), 11])
+    ids = [first_identity + i for i in range(n_identities)]
+    n_val = int(round(val_fraction * n_identities))
+    if n_identities >= 2 and val_fraction > 0:
+        n_val = min(max(n_val, 1), n_identities - 1)
+    val_ids = set(rng.permutation(ids)[:n_val].tolist()) if n_val else set()
+    for d in ("positive", "negative"):
+        (root / d).mkdir(exist_ok=True)
+    labels, faces, lms = [], [], []
+    total = n_identities * per_identity
+    bar = tqdm(total=total, desc="synth faces", disable=not progress, leave=False)
+    for ident in ids:
+        params = sample_identity(ident)
+        name = identity_name(ident)
+        split = "val" if ident in val_ids else "train"
+        signs = np.array([1 if k % 2 == 0 else -1 for k in range(per_identity)])
+        rng.shuffle(signs)
+        for k in range(per_identity):
+            e = float(signs[k] * rng.uniform(min_abs_expression, 1.0))
+            img_seed = int(rng.integers(2**31))
+            img, pts = render_face(
+                params, e, size=size, seed=img_seed, nuisance=nuisance, weights=weights
+            )
+            label = 1 if e > 0 else 0
+            rel = f"{'positive' if label else 'negative'}/{name}_{k:03d}.png"
+            img.save(root / rel)
+            labels.append([rel, label, name, split])
+            faces.append([rel, name, ident, img_seed, f"{e:.4f}", split])
+            lms.append(_landmark_row(rel, pts))
+            bar.update()
+    bar.close()
+    _csv(root / "labels.csv", ["file", "label", "identity", "split"], labels)
+    _csv(
+        root / "faces.csv",
+        ["file", "identity", "identity_seed", "image_seed", "expression", "split"],
+        faces,
+    )
+    _csv(root / "landmarks.csv", LANDMARK_HEADER, lms)
+    ws = WrittenSet(
+        root,
+        "expression",
+        total,
+        ["negative", "positive"],
+        [identity_name(i) for i in ids],
+        dict(
+            size=size,
+            seed=seed,
+            nuisance=nuisance,
+            val_fraction=val_fraction,
+            min_abs_expression=min_abs_expression,
+            weights=RegionWeights.coerce(weights).as_dict(),
+            val_identities=sorted(identity_name(i) for i in val_ids),
+        ),
+    )
+    _write_meta(root, ws)
+    return ws
+
+
+def write_identity_set(
+    out_dir,
+    *,
+    n_identities: int = 50,
+    per_identity: int = 20,
+    size: int = 64,
+    seed: int = 0,
+    nuisance: float = 1.0,
+    first_identity: int = PRETRAIN_IDS,
+    progress: bool = True,
+) -> WrittenSet:
+    """One sub-folder per identity; expressions ~ U(−1, 1) so identity, not expression, is the
+    class."""
+    _check_counts(n_identities=n_identities, per_identity=per_identity)
+    root = _prepare(out_dir)
+    rng = np.random.default_rng([int(seed), 13])
+    lms, names = [], []
+    bar = tqdm(
+        total=n_identities * per_identity,
+        desc="synth identities",
+        disable=not progress,
+        leave=False,
+    )
+    for i in range(n_identities):
+        ident = first_identity + i
+        params = sample_identity(ident)
+        name = identity_name(ident)
+        names.append(name)
+        (root / name).mkdir(exist_ok=True)
+        for k in range(per_identity):
+            img, pts = render_face(
+                params,
+                float(rng.uniform(-1, 1)),
+                size=size,
+                seed=int(rng.integers(2**31)),
+                nuisance=nuisance,
+            )
+            rel = f"{name}/{k:03d}.png"
+            img.save(root / rel)
+            lms.append(_landmark_row(rel, pts))
+            bar.update()
+    bar.close()
+    _csv(root / "landmarks.csv", LANDMARK_HEADER, lms)
+    ws = WrittenSet(
+        root,
+        "identity",
+        n_identities * per_identity,
+        names,
+        names,
+        dict(size=size, seed=seed, nuisance=nuisance),
+    )
+    _write_meta(root, ws)
+    return ws
+
+
+def write_object_set(
+    out_dir,
+    *,
+    classes: Sequence[str] | None = None,
+    per_class: int = 40,
+    size: int = 64,
+    seed: int = 0,
+    nuisance: float = 1.0,
+    progress: bool = True,
+) -> WrittenSet:
+    """One sub-folder per object class (default: all of :data:`OBJECT_CLASSES`)."""
+    _check_counts(per_class=per_class)
+    classes = list(classes or OBJECT_CLASSES)
+    root = _prepare(out_dir)
+    bar = tqdm(
+        total=len(classes) * per_class, desc="synth objects", disable=not progress, leave=False
+    )
+    for c in classes:
+        (root / c).mkdir(exist_ok=True)
+        for k in range(per_class):
+            render_object(c, seed=int(seed) * 1_000_003 + k, size=size, nuisance=nuisance).save(
+                root / c / f"{k:04d}.png"
+            )
+            bar.update()
+    bar.close()
+    ws = WrittenSet(
+        root,
+        "objects",
+        len(classes) * per_class,
+        classes,
+        [],
+        dict(size=size, seed=seed, nuisance=nuisance),
+    )
+    _write_meta(root, ws)
+    return ws
+
+
+def continuum_frames(
+    identity: FaceParams | int,
+    steps: int = 21,
+    *,
+    size: int = 96,
+    seed: int = 0,
+    nuisance: Nuisance | float | None = 0.0,
+    weights: RegionWeights | Mapping | None = None,
+    expression_range: tuple[float, float] = (-1.0, 1.0),
+):
+    """Render a continuum: returns ``(levels, expressions, images, landmarks)``. One nuisance
+    draw (from ``seed``) is shared by every step, so only the expression changes."""
+    if int(steps) < 2:
+        raise FacepsychError(f"a continuum needs at least 2 steps, got {steps}")
+    lo, hi = (float(v) for v in expression_range)
+    if not (-1 <= lo < hi <= 1):
+        raise FacepsychError(f"expression_range must satisfy -1 <= lo < hi <= 1, got {lo}, {hi}")
+    nz = nuisance
+    if nuisance is not None and not isinstance(nuisance, Nuisance):
+        nz = sample_nuisance(np.random.default_rng([int(seed), 7]), float(nuisance))
+    levels = np.linspace(0.0, 1.0, int(steps))
+    exprs = lo + levels * (hi - lo)
+    imgs, pts = [], []
+    for e in exprs:
+        img, p = render_face(identity, float(e), size=size, seed=seed, nuisance=nz, weights=weights)
+        imgs.append(img)
+        pts.append(p)
+    return levels, exprs, imgs, pts
+
+
+def write_synthetic_continuum(
+    out_dir,
+    identity: FaceParams | int,
+    steps: int = 21,
+    *,
+    size: int = 96,
+    seed: int = 0,
+    nuisance: Nuisance | float | None = 0.0,
+    weights: RegionWeights | Mapping | None = None,
+    expression_range: tuple[float, float] = (-1.0, 1.0),
+) -> Path:
+    """Write one continuum folder (``step_00.png …``, ``landmarks_00.csv …``, ``manifest.csv``,
+    scheme ``ibug68``) and return the folder. ``source_a``/``source_b`` name the identity and the
+    end expressions, e.g. ``synthetic:n100000:e=-1.00``."""
+    from facepsych.stimuli import write_continuum
+
+    root = _prepare(out_dir)
+    levels, exprs, imgs, pts = continuum_frames(
+        identity,
+        steps,
+        size=size,
+        seed=seed,
+        nuisance=nuisance,
+        weights=weights,
+        expression_range=expression_range,
+    )
+    tag = identity_name(identity) if not isinstance(identity, FaceParams) else "custom"
+    write_continuum(
+        root,
+        imgs,
+        pts,
+        levels,
+        scheme="ibug68",
+        source_a=f"synthetic:{tag}:e={exprs[0]:.2f}",
+        source_b=f"synthetic:{tag}:e={exprs[-1]:.2f}",
+    )
+    meta = {
+        "identity": tag,
+        "seed": seed,
+        "steps": int(steps),
+        "size": size,
+        "expression_range": [float(exprs[0]), float(exprs[-1])],
+        "expressions": [round(float(e), 6) for e in exprs],
+        "weights": RegionWeights.coerce(weights).as_dict(),
+        "identity_params": (
+            identity if isinstance(identity, FaceParams) else sample_identity(identity)
+        ).as_dict(),
+    }
+    (root / "synthetic.json").write_text(json.dumps(meta, indent=2))
+    return root
+
+
+def write_continuum_set(
+    out_dir,
+    *,
+    n_continua: int = 4,
+    steps: int = 21,
+    size: int = 96,
+    seed: int = 0,
+    nuisance: float = 0.0,
+    weights: RegionWeights | Mapping | None = None,
+    first_identity: int = CONTINUUM_IDS,
+    progress: bool = True,
+) -> list[Path]:
+    """``n_continua`` continua of held-out identities, one sub-folder each (``n100000`` …)."""
+    _check_counts(n_continua=n_continua)
+    root = _prepare(out_dir)
+    out = []
+    for i in tqdm(range(n_continua), desc="synth continua", disable=not progress, leave=False):
+        ident = first_identity + i
+        out.append(
+            write_synthetic_continuum(
+                root / identity_name(ident),
+                ident,
+                steps,
+                size=size,
+                seed=int(seed) * 1000 + i,
+                nuisance=nuisance,
+                weights=weights,
+            )
+        )
+    return out
+
+
+def _csv(path: Path, header: list[str], rows: list[list]) -> None:
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
