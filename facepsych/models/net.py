@@ -95,7 +95,8 @@ class FacepsychNet(nn.Module):
         """Backbone output (B, D) -> logits (B, num_classes): pool5/fc6 excitation + classifier."""
         if "pool5" in self.excite:
             block = self.excite["pool5"]
-            z = block(z.reshape(z.shape[0], block.channels, -1, 1)).flatten(1)
+            size = self.avgpool.output_size  # AlexNet: (6, 6)
+            z = block(z.reshape(z.shape[0], block.channels, *_pair(size))).flatten(1)
         if "fc6" not in self.excite:
             return self.classifier(z)
         for idx, layer in enumerate(self.classifier):
@@ -133,6 +134,10 @@ class FacepsychNet(nn.Module):
         if out.get("excitation") is not None:
             out["excitation"] = list(out["excitation"])
         return out
+
+
+def _pair(size: int | tuple[int, int]) -> tuple[int, int]:
+    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
 
 
 # ---------------------------------------------------------------------- freezing

@@ -246,7 +246,7 @@ def map_vggface(state: dict[str, torch.Tensor], features: nn.Module) -> dict[str
 
 # ---------------------------------------------------------------------- loading
 def _shape(t: torch.Tensor | None) -> str:
-    return "-" if t is None else "(" + ", ".join(str(s) for s in t.shape) + ")"
+    return "-" if t is None else str(tuple(t.shape))
 
 
 def state_dict_problems(
@@ -328,7 +328,7 @@ def load_weights(net: nn.Module, source: str) -> WeightInfo:
     skipped += [f"{k} (not in file; kept initialisation)" for k in not_in_file]
     return WeightInfo(
         source=source,
-        path=str(path),
+        path=str(path.resolve()),
         sha256=digest,
         loaded_keys=loaded,
         skipped=skipped,
