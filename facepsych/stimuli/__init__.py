@@ -5,7 +5,11 @@ Public API (see docs/internal-api.md):
 - :func:`read_landmarks`, :func:`write_landmarks`, :class:`Landmarks` (``.tem``/``.pts``/``.csv``/
   ``.json``; schemes ``ibug68``, ``webmorph189``, ``generic``);
 - :func:`region_polygons`, :func:`region_masks`, :data:`COMPANION_BOXES`, :func:`box_masks`;
-- :func:`write_continuum`, :func:`load_continuum`, :class:`Continuum`.
+- :func:`write_continuum`, :func:`load_continuum`, :class:`Continuum`, :func:`index_continuum`;
+- :func:`morph_continuum` (arrays/images → frames), :func:`morph_files` (files → folder);
+- :func:`detect_landmarks` (dlib, optional extra);
+- :func:`occlude_image`, :func:`occlude_continuum`, :func:`occlusion_mask`;
+- :func:`contact_sheet`.
 """
 
 from facepsych.stimuli.continuum import (
@@ -14,6 +18,7 @@ from facepsych.stimuli.continuum import (
     load_continuum,
     write_continuum,
 )
+from facepsych.stimuli.detect import detect_landmarks
 from facepsych.stimuli.landmarks import (
     Landmarks,
     LineGroup,
@@ -21,6 +26,8 @@ from facepsych.stimuli.landmarks import (
     read_landmarks,
     write_landmarks,
 )
+from facepsych.stimuli.morph import landmarks_for, morph_continuum, morph_files
+from facepsych.stimuli.occlude import occlude_continuum, occlude_image, occlusion_mask
 from facepsych.stimuli.regions import (
     COMPANION_BOXES,
     box_masks,
@@ -29,8 +36,17 @@ from facepsych.stimuli.regions import (
     region_outlines,
     region_polygons,
 )
+from facepsych.stimuli.sheet import contact_sheet
 
 __all__ = [
+    "contact_sheet",
+    "detect_landmarks",
+    "landmarks_for",
+    "morph_continuum",
+    "morph_files",
+    "occlude_continuum",
+    "occlude_image",
+    "occlusion_mask",
     "COMPANION_BOXES",
     "Continuum",
     "Landmarks",
