@@ -1,0 +1,66 @@
+"""The user cache: synthetic data sets and pre-trained backbones, reused across runs.
+
+Location: ``$FACEPSYCH_CACHE`` if set, else ``$XDG_CACHE_HOME/facepsych``, else
+``~/.cache/facepsych``. An entry lives in ``<cache>/<kind>/<key>/`` where ``key`` is the first 16
+hex digits of the SHA-256 of the JSON of everything that determines its content (settings and the
+facepsych version). It is built in a temporary sibling folder and renamed into place when complete,
+so an interrupted build is never mistaken for a finished one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from facepsych.errors import FacepsychError
+
+
+def cache_dir() -> Path:
+    """The cache root (see the module docstring)."""
+    env = os.environ.get("FACEPSYCH_CACHE")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "facepsych"
+
+
+def cache_key(settings: dict[str, Any]) -> str:
+    """16 hex digits of SHA-256(JSON(settings, sorted keys))."""
+    from facepsych import __version__
+
+    blob = json.dumps({"facepsych": __version__, **settings}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def cached(kind: str, settings: dict[str, Any], build: Callable[[Path], None]) -> tuple[Path, bool]:
+    """Return ``(folder, hit)``; on a miss call ``build(tmp_folder)`` and publish it atomically."""
+    root = cache_dir() / kind
+    final = root / cache_key(settings)
+    if (final / ".complete").is_file():
+        return final, True
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=root))
+    except OSError as exc:
+        raise FacepsychError(
+            f"cannot write the cache folder {root}: {exc.strerror or exc} (set FACEPSYCH_CACHE "
+            "to a writable folder)"
+        ) from None
+    try:
+        build(tmp)
+        (tmp / "settings.json").write_text(json.dumps(settings, indent=2, default=str))
+        (tmp / ".complete").write_text("")
+        if final.exists():  # a concurrent builder won; keep theirs
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final, False

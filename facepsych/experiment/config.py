@@ -1,0 +1,501 @@
+"""The study config: one YAML file describes the whole paradigm.
+
+``load_config(path)`` reads the file with ``yaml.safe_load``, validates it with a typed pydantic
+schema and checks every file it names. All problems are reported at once, one line each, with the
+path of the offending value inside the config (``models[2].weights: file not found: …``), as a
+single :class:`~facepsych.errors.FacepsychError`.
+
+Relative paths are resolved against the folder that holds the config file; ``~`` and ``$VARS``
+are expanded.
+
+Example::
+
+    >>> from facepsych.experiment import config_from_dict
+    >>> cfg = config_from_dict({"data": {"format": "synthetic"},
+    ...                         "models": [{"arch": "alexnet", "weights": "random"}],
+    ...                         "stimuli": {"continua": [{"synthetic": {"identities": 1}}]}})
+    >>> cfg.models[0].weights
+    {'random': 'random'}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from facepsych.errors import FacepsychError
+
+ARCHS_WITH_EXCITATION = ("fe-alexnet",)
+EXCITATION_POSITIONS = ("conv1", "conv2", "conv3", "conv4", "conv5", "pool5", "fc6")
+CONDITIONS = ("full", "eyes", "nose", "mouth")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+def _as_list(value: Any) -> Any:
+    return value if isinstance(value, list | tuple) else [value]
+
+
+class SyntheticFaces(_Strict):
+    """Expressive faces from the built-in lab (``facepsych.synthetic.write_expression_set``)."""
+
+    identities: int = Field(40, ge=2)
+    images_per_identity: int = Field(20, ge=2)
+    image_size: int = Field(64, ge=16)
+    seed: int = 0
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class DataConfig(_Strict):
+    """Training data for the valence classifier."""
+
+    format: Literal["affectnet", "fer2013", "facial_expressions", "folder", "synthetic"]
+    path: str | None = None
+    valence: str | dict[str, int] = "default"
+    skip_bad: bool = False
+    val_fraction: float = Field(0.2, gt=0.0, lt=1.0)
+    seed: int = 0
+    max_per_class: int | None = Field(None, ge=1)
+    synthetic: SyntheticFaces | None = None
+
+    @model_validator(mode="after")
+    def _path_or_synthetic(self) -> DataConfig:
+        if self.format == "synthetic":
+            if self.synthetic is None:
+                self.synthetic = SyntheticFaces()
+        elif self.path is None:
+            raise ValueError(f"format {self.format!r} needs a path")
+        return self
+
+
+class TrainingConfig(_Strict):
+    """The transfer protocol (companion defaults: Adam, lr 1e-4, batch 128, 40 epochs)."""
+
+    epochs: int = Field(40, ge=1)
+    batch_size: int = Field(128, ge=1)
+    lr: float = Field(1e-4, gt=0.0)
+    weight_decay: float = Field(0.0, ge=0.0)
+    image_size: int = Field(224, ge=16)
+    hidden: int | None = Field(None, ge=1)
+    device: str = "auto"
+    num_workers: int = Field(0, ge=0)
+
+
+class TrainingOverrides(_Strict):
+    epochs: int | None = Field(None, ge=1)
+    batch_size: int | None = Field(None, ge=1)
+    lr: float | None = Field(None, gt=0.0)
+    weight_decay: float | None = Field(None, ge=0.0)
+    image_size: int | None = Field(None, ge=16)
+    hidden: int | None = Field(None, ge=1)
+
+
+class PretrainSpec(_Strict):
+    """A backbone pre-trained by facepsych itself (``facepsych.train.pretrain``), cached.
+
+    Referenced from ``models[*].weights`` as ``pretrained:NAME``.
+    """
+
+    task: Literal["identity", "objects"]
+    arch: str
+    data: str = "synthetic"
+    epochs: int = Field(5, ge=1)
+    image_size: int = Field(64, ge=16)
+    batch_size: int = Field(64, ge=1)
+    lr: float = Field(1e-3, gt=0.0)
+    seed: int = 0
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class ModelEntry(_Strict):
+    """One line of the model grid: arch × weights × excitation × reduction × seeds."""
+
+    arch: str
+    name: str | None = None
+    weights: dict[str, str] = Field(default_factory=lambda: {"random": "random"})
+    excitation: list[list[str]] | None = None
+    reduction: list[int] = Field(default_factory=lambda: [16])
+    seeds: list[int] = Field(default_factory=lambda: [0])
+    hidden: int | None = Field(None, ge=1)
+    options: dict[str, Any] = Field(default_factory=dict)
+    training: TrainingOverrides | None = None
+
+    @field_validator("weights", mode="before")
+    @classmethod
+    def _weights_mapping(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return value
+        out = {}
+        for source in _as_list(value):
+            if not isinstance(source, str):
+                raise ValueError(f"a weight source must be a string, got {source!r}")
+            out[weights_label(source)] = source
+        return out
+
+    @field_validator("weights")
+    @classmethod
+    def _weights_valid(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            raise ValueError("at least one weight source is needed")
+        for source in value.values():
+            kind = source.split(":", 1)[0]
+            if kind not in ("random", "imagenet", "file", "vggface", "pretrained"):
+                raise ValueError(
+                    f"unknown weight source {source!r} (random, imagenet, imagenet:PATH, "
+                    "file:PATH, vggface:PATH, pretrained:NAME)"
+                )
+            if kind in ("file", "vggface", "pretrained") and ":" not in source:
+                raise ValueError(f"weight source {source!r} needs {kind}:PATH")
+        return value
+
+    @field_validator("excitation", mode="before")
+    @classmethod
+    def _excitation_variants(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        variants = _as_list(value)
+        if variants and all(isinstance(v, str) for v in variants):
+            # a flat list of positions is ONE variant, except "none" alone
+            return [[] if variants == ["none"] else list(variants)]
+        return [[] if v in ("none", None, []) else _as_list(v) for v in variants]
+
+    @field_validator("excitation")
+    @classmethod
+    def _excitation_positions(cls, value: list[list[str]] | None) -> list[list[str]] | None:
+        for variant in value or []:
+            for pos in variant:
+                if pos not in EXCITATION_POSITIONS:
+                    raise ValueError(
+                        f"unknown excitation position {pos!r} ({', '.join(EXCITATION_POSITIONS)})"
+                    )
+        return value
+
+    @field_validator("reduction", "seeds", mode="before")
+    @classmethod
+    def _int_list(cls, value: Any) -> Any:
+        return _as_list(value)
+
+    @field_validator("reduction")
+    @classmethod
+    def _reduction_positive(cls, value: list[int]) -> list[int]:
+        if any(r < 1 for r in value):
+            raise ValueError("reduction ratios must be >= 1")
+        return value
+
+    @property
+    def label(self) -> str:
+        return self.name or self.arch
+
+
+class SyntheticContinua(_Strict):
+    """Continua of held-out lab identities (``facepsych.synthetic.write_synthetic_continuum``)."""
+
+    identities: int = Field(3, ge=1)
+    steps: int = Field(21, ge=3)
+    image_size: int = Field(64, ge=16)
+    seed: int = 1000
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class MorphRecipe(_Strict):
+    """A morph between two photographs with their landmark files."""
+
+    a: str
+    b: str
+    landmarks_a: str | None = None
+    landmarks_b: str | None = None
+    steps: int = Field(21, ge=3)
+
+
+class ContinuumSource(_Strict):
+    """Exactly one of ``path`` (a continuum folder or a folder of them), ``synthetic``, ``morph``."""
+
+    name: str | None = None
+    path: str | None = None
+    synthetic: SyntheticContinua | None = None
+    morph: MorphRecipe | None = None
+    reverse: bool = False
+    every: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ContinuumSource:
+        given = [k for k in ("path", "synthetic", "morph") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of path, synthetic, morph"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        return self
+
+
+class OcclusionConfig(_Strict):
+    regions: Literal["landmarks", "boxes"] = "landmarks"
+    fill: str = "grey"
+
+
+class StimuliConfig(_Strict):
+    continua: list[ContinuumSource] = Field(min_length=1)
+    conditions: list[Literal["full", "eyes", "nose", "mouth"]] = Field(
+        default_factory=lambda: ["full"], min_length=1
+    )
+    occlusion: OcclusionConfig = Field(default_factory=OcclusionConfig)
+
+
+class HumansConfig(_Strict):
+    """``published`` = the companion's N = 40 reference; ``trials`` / ``aggregated`` = a CSV."""
+
+    source: Literal["published", "trials", "aggregated"] = "published"
+    path: str | None = None
+    response_codes: Literal["01", "12"] = "01"
+
+    @model_validator(mode="after")
+    def _path_needed(self) -> HumansConfig:
+        if self.source != "published" and self.path is None:
+            raise ValueError(f"source {self.source!r} needs a path")
+        return self
+
+
+class FitSettings(_Strict):
+    method: Literal["lsq", "mle"] = "lsq"
+    function: Literal["cumnorm", "logistic", "weibull", "gumbel"] = "cumnorm"
+    bootstrap: int = Field(1000, ge=0)
+    guess: float | tuple[float, float] = (0.0, 0.05)
+    lapse: float | tuple[float, float] = (0.0, 0.05)
+    trials_per_level: int = Field(
+        40, ge=1, description="pseudo trial count per level when fitting P(positive) by MLE"
+    )
+
+
+class CamSettings(_Strict):
+    enabled: bool = True
+    method: Literal["layercam", "gradcam"] = "layercam"
+    layers: list[str] | None = None
+    target: str = "positive"
+    steps: Literal["all"] | list[int] = "all"
+    conditions: list[Literal["full", "eyes", "nose", "mouth"]] = Field(
+        default_factory=lambda: ["full"]
+    )
+
+    @field_validator("layers", mode="before")
+    @classmethod
+    def _layers_list(cls, value: Any) -> Any:
+        return None if value is None else _as_list(value)
+
+
+class AnalysisConfig(_Strict):
+    fit: FitSettings = Field(default_factory=FitSettings)
+    cam: CamSettings = Field(default_factory=CamSettings)
+    regions: Literal["landmarks", "boxes"] = "landmarks"
+    fixations: str | None = None
+
+
+class OutputConfig(_Strict):
+    dir: str | None = None
+    save_checkpoints: bool = True
+    figures: bool = True
+
+
+class ExperimentConfig(_Strict):
+    """The whole study. ``as_dict()`` is the resolved config stored in ``manifest.json``."""
+
+    name: str = "study"
+    description: str = ""
+    seed: int = 0
+    notes: dict[str, Any] = Field(default_factory=dict)
+    data: DataConfig
+    pretrain: dict[str, PretrainSpec] = Field(default_factory=dict)
+    models: list[ModelEntry] = Field(min_length=1)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    stimuli: StimuliConfig
+    humans: HumansConfig = Field(default_factory=HumansConfig)
+    analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+    base_dir: str = Field(".", description="folder relative paths were resolved against")
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the resolved config minus ``output`` (where it goes does not change it)."""
+        d = self.as_dict()
+        d.pop("output", None)
+        d.pop("base_dir", None)
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
+
+
+def weights_label(source: str) -> str:
+    """Short column label of a weight source: ``imagenet`` → ``imagenet``,
+    ``file:/x/face_alexnet.pth`` → ``face_alexnet``, ``pretrained:face`` → ``face``."""
+    kind, _, rest = source.partition(":")
+    if not rest:
+        return kind
+    if kind == "pretrained":
+        return rest
+    return Path(rest).stem or kind
+
+
+# ------------------------------------------------------------------------------------- loading
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("function-after", "function-before") or "[" in str(part):
+            continue  # pydantic's union/validator tags add noise, not location
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _pydantic_errors(exc: ValidationError) -> list[str]:
+    lines = []
+    for err in exc.errors():
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif err["type"] == "missing":
+            msg = "required key missing"
+        line = f"{_loc(err['loc'])}: {msg}"
+        if line not in lines:
+            lines.append(line)
+    return lines
+
+
+def _resolve(path: str, base: Path) -> Path:
+    p = Path(os.path.expandvars(os.path.expanduser(path)))
+    return p if p.is_absolute() else (base / p)
+
+
+def _file_errors(raw: dict[str, Any], base: Path) -> list[str]:
+    """Check every file the (possibly invalid) raw config names; tolerate malformed parts."""
+    errors: list[str] = []
+
+    def check(loc: str, value: Any, kind: str = "file or folder") -> None:
+        if isinstance(value, str) and not _resolve(value, base).exists():
+            errors.append(f"{loc}: {kind} not found: {_resolve(value, base)}")
+
+    data = raw.get("data")
+    if isinstance(data, dict) and data.get("format") != "synthetic":
+        check("data.path", data.get("path"), "data folder")
+    pre = raw.get("pretrain") if isinstance(raw.get("pretrain"), dict) else {}
+    for name, spec in pre.items():
+        if isinstance(spec, dict) and spec.get("data", "synthetic") != "synthetic":
+            check(f"pretrain.{name}.data", spec.get("data"), "data folder")
+    models = raw.get("models")
+    for i, entry in enumerate(models if isinstance(models, list) else []):
+        if not isinstance(entry, dict):
+            continue
+        weights = entry.get("weights", [])
+        items = weights.items() if isinstance(weights, dict) else enumerate(_as_list(weights))
+        single = not isinstance(weights, dict | list)
+        for key, source in items:
+            loc = f"models[{i}].weights" + (
+                "" if single else f"[{key!r}]" if isinstance(key, str) else f"[{key}]"
+            )
+            if not isinstance(source, str) or ":" not in source:
+                continue
+            kind, rest = source.split(":", 1)
+            if kind in ("file", "vggface", "imagenet"):
+                check(loc, rest, "file")
+            elif kind == "pretrained" and rest not in pre:
+                errors.append(f"{loc}: no pretrain entry named {rest!r} (pretrain: {{{rest}: …}})")
+    stimuli = raw.get("stimuli")
+    continua = stimuli.get("continua") if isinstance(stimuli, dict) else None
+    for i, src in enumerate(continua if isinstance(continua, list) else []):
+        if not isinstance(src, dict):
+            continue
+        check(f"stimuli.continua[{i}].path", src.get("path"), "continuum folder")
+        morph = src.get("morph")
+        if isinstance(morph, dict):
+            for key in ("a", "b", "landmarks_a", "landmarks_b"):
+                check(f"stimuli.continua[{i}].morph.{key}", morph.get(key), "file")
+    humans = raw.get("humans")
+    if isinstance(humans, dict) and humans.get("source", "published") != "published":
+        check("humans.path", humans.get("path"), "file")
+    analysis = raw.get("analysis")
+    if isinstance(analysis, dict):
+        check("analysis.fixations", analysis.get("fixations"), "file")
+    return errors
+
+
+def _absolutise(cfg: ExperimentConfig, base: Path) -> ExperimentConfig:
+    """Turn every relative path in the validated config into an absolute one."""
+
+    def res(p: str | None) -> str | None:
+        return None if p is None else str(_resolve(p, base).resolve())
+
+    cfg.base_dir = str(base.resolve())
+    if cfg.data.path is not None:
+        cfg.data.path = res(cfg.data.path)
+    for spec in cfg.pretrain.values():
+        if spec.data != "synthetic":
+            spec.data = res(spec.data)
+    for entry in cfg.models:
+        for label, source in entry.weights.items():
+            kind, _, rest = source.partition(":")
+            if rest and kind in ("file", "vggface", "imagenet"):
+                entry.weights[label] = f"{kind}:{res(rest)}"
+    for src in cfg.stimuli.continua:
+        src.path = res(src.path)
+        if src.morph is not None:
+            for key in ("a", "b", "landmarks_a", "landmarks_b"):
+                setattr(src.morph, key, res(getattr(src.morph, key)))
+    cfg.humans.path = res(cfg.humans.path)
+    cfg.analysis.fixations = res(cfg.analysis.fixations)
+    cfg.output.dir = res(cfg.output.dir)
+    return cfg
+
+
+def config_from_dict(
+    raw: Any, *, base_dir: str | Path = ".", source: str = "config"
+) -> ExperimentConfig:
+    """Validate a config mapping; raise one FacepsychError listing every problem."""
+    if not isinstance(raw, dict):
+        raise FacepsychError(
+            f"{source}: the top level must be a mapping of sections, got {type(raw).__name__}"
+        )
+    base = Path(base_dir)
+    raw = dict(raw)
+    raw.pop("base_dir", None)
+    errors: list[str] = []
+    cfg = None
+    try:
+        cfg = ExperimentConfig.model_validate(raw)
+    except ValidationError as exc:
+        errors.extend(_pydantic_errors(exc))
+    errors.extend(_file_errors(raw, base))
+    if errors:
+        n = len(errors)
+        head = f"{source}: {n} problem{'s' if n > 1 else ''}"
+        raise FacepsychError(head + "\n  " + "\n  ".join(errors))
+    assert cfg is not None
+    return _absolutise(cfg, base)
+
+
+def load_config(path: str | Path) -> ExperimentConfig:
+    """Read, validate and resolve a YAML study config (see the module docstring)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FacepsychError(f"config file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise FacepsychError(f"{path}: not valid YAML{where}: {problem}") from None
+    except UnicodeDecodeError:
+        raise FacepsychError(f"{path}: not a text file") from None
+    return config_from_dict(raw, base_dir=path.parent, source=str(path))

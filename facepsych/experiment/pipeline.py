@@ -1,0 +1,273 @@
+"""One grid cell, end to end: train → predict every continuum × condition → fit → CAM regions.
+
+``run_cell(payload)`` is the executor task. It only reads its JSON-able payload and the files it
+names, and writes under ``RUN/cells/<cell_id>/`` and ``RUN/training/<cell_id>/``:
+
+- ``predictions.csv``: model, weights, variant, seed, continuum, condition, level, image,
+  p_positive (one row per frame);
+- ``fits.csv``: one row per continuum × condition (the PsychometricFit fields);
+- ``regions.csv``: one row per CAM image (eyes, nose, mouth, other, diagnostic_ratio);
+- ``cams.npz``: the fused CAM maps of the first continuum's full-view frames (for the figures);
+- ``done.json`` last (timings, attempt number).
+
+Each file is written atomically, so an interrupted cell is simply redone by a resumed run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from facepsych.experiment.grid import Cell
+from facepsych.experiment.rundir import RunFolder, atomic_write, write_csv, write_text
+
+ID_COLUMNS = ("cell_id", "model", "arch", "weights", "variant", "seed")
+
+
+def _train_config(training: dict[str, Any], seed: int, cache_dir: str | None) -> Any:
+    """Build the train stage's TrainConfig from the study's training section (known keys only)."""
+    from facepsych.train import TrainConfig
+
+    if dataclasses.is_dataclass(TrainConfig):
+        names = {f.name for f in dataclasses.fields(TrainConfig)}
+    else:  # pydantic
+        names = set(getattr(TrainConfig, "model_fields", {}))
+    values = dict(training)
+    values["seed"] = seed
+    if cache_dir is not None:
+        values["feature_cache"] = cache_dir
+        values["cache_dir"] = cache_dir
+    return TrainConfig(**{k: v for k, v in values.items() if k in names and v is not None})
+
+
+def _fit(levels: np.ndarray, p: np.ndarray, fit_cfg: dict[str, Any], seed: int) -> dict[str, Any]:
+    from facepsych.psychophysics import fit_psychometric
+
+    guess = fit_cfg["guess"]
+    lapse = fit_cfg["lapse"]
+    kwargs: dict[str, Any] = {
+        "method": fit_cfg["method"],
+        "function": fit_cfg["function"],
+        "guess": tuple(guess) if isinstance(guess, list | tuple) else guess,
+        "lapse": tuple(lapse) if isinstance(lapse, list | tuple) else lapse,
+        "bootstrap": fit_cfg["bootstrap"],
+        "seed": seed,
+    }
+    if fit_cfg["method"] == "mle":
+        n = np.full(len(levels), fit_cfg["trials_per_level"])
+        k = np.round(p * n)
+        fit = fit_psychometric(levels, k=k, n=n, **kwargs)
+    else:
+        fit = fit_psychometric(levels, p=p, **kwargs)
+    return fit.as_dict()
+
+
+def _cam_regions(
+    net: Any,
+    cont: Any,
+    cam_cfg: dict[str, Any],
+    regions: str,
+    ident: dict[str, Any],
+    continuum: str,
+    condition: str,
+) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray]:
+    """CAMs of the chosen steps of one continuum; region shares per image."""
+    import torch
+    from PIL import Image
+
+    from facepsych.attention import compute_cams, region_shares
+    from facepsych.stimuli import box_masks, region_masks
+
+    steps = list(range(len(cont.frames))) if cam_cfg["steps"] == "all" else cam_cfg["steps"]
+    steps = [s for s in steps if 0 <= s < len(cont.frames)]
+    images = [Image.open(cont.frames[s]).convert("RGB") for s in steps]
+    x = net.preprocessing.batch(images)
+    layers = cam_cfg["layers"] or _default_cam_layers(net)
+    target = cam_cfg["target"]
+    target = int(target) if str(target).isdigit() else target
+    with torch.enable_grad():
+        res = compute_cams(net, x, method=cam_cfg["method"], layers=tuple(layers), target=target)
+    maps = res.maps.detach().cpu().numpy() if hasattr(res.maps, "detach") else np.asarray(res.maps)
+    size = maps.shape[-2:]
+    rows = []
+    for j, s in enumerate(steps):
+        if regions == "landmarks" and cont.landmarks is not None:
+            w, h = images[j].size
+            pts = np.asarray(cont.landmarks[s], dtype=float) * [size[1] / w, size[0] / h]
+            masks = region_masks(pts, cont.scheme, size)
+        else:
+            masks = box_masks(size)
+        masks = {k: v for k, v in masks.items() if k in ("eyes", "nose", "mouth")}
+        shares = region_shares(maps[j], masks)
+        rows.append(
+            {
+                **ident,
+                "continuum": continuum,
+                "condition": condition,
+                "step": s,
+                "level": float(cont.levels[s]),
+                "method": cam_cfg["method"],
+                "layers": "+".join(layers),
+                **{k: float(v) for k, v in shares.items()},
+            }
+        )
+    return rows, maps, np.asarray(steps)
+
+
+def _default_cam_layers(net: Any) -> list[str]:
+    """The last ReLU of ``features`` (AlexNet ``features.11``, VGG16 ``features.29``)."""
+    import torch.nn as nn
+
+    last = None
+    for name, module in net.features.named_children():
+        if isinstance(module, nn.ReLU):
+            last = name
+    return [f"features.{last}"] if last is not None else ["features"]
+
+
+def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
+    """The executor task for one cell (see the module docstring)."""
+    import torch
+
+    from facepsych.data import load_dataset
+    from facepsych.stimuli import load_continuum
+    from facepsych.train import load_run, predict_images, train_valence
+
+    cell = Cell.from_dict(payload["cell"])
+    run = RunFolder(payload["run_dir"])
+    cfg = payload["config"]
+    out = run.cell_dir(cell.cell_id)
+    attempt = run.mark_started(cell.cell_id)
+    timings: dict[str, float] = {}
+    ident = {
+        "cell_id": cell.cell_id,
+        "model": cell.model,
+        "arch": cell.arch,
+        "weights": cell.weights,
+        "variant": cell.variant,
+        "seed": cell.seed,
+    }
+
+    def step(name: str) -> float:
+        write_text(out / "step.txt", name)
+        return time.perf_counter()
+
+    torch.manual_seed(cell.seed)
+    np.random.seed(cell.seed % (2**32))  # noqa: NPY002  (libraries that use the global RNG)
+
+    t = step("train")
+    d = cfg["data"]
+    dataset = load_dataset(
+        payload["data_path"],
+        payload["data_format"],
+        valence=d["valence"],
+        skip_bad=d["skip_bad"],
+        val_fraction=d["val_fraction"],
+        seed=d["seed"],
+    )
+    train_dir = run.training_dir(cell.cell_id)
+    tconf = _train_config(cell.training, cell.seed, payload.get("feature_cache"))
+    spec = cell.net_spec(payload["weights_source"])
+    result = train_valence(spec, dataset, train_dir, tconf)
+    timings["train_s"] = time.perf_counter() - t
+
+    t = step("predict")
+    net = load_run(train_dir)
+    net.eval()
+    pred_rows = []
+    conts = {}
+    for s in payload["stimuli"]:
+        cont = load_continuum(s["path"])
+        conts[(s["continuum"], s["condition"])] = cont
+        p = predict_images(net, list(cont.frames))
+        for level, frame, prob in zip(cont.levels, cont.frames, p, strict=True):
+            pred_rows.append(
+                {
+                    **ident,
+                    "continuum": s["continuum"],
+                    "condition": s["condition"],
+                    "level": float(level),
+                    "image": str(frame),
+                    "p_positive": float(prob),
+                }
+            )
+    predictions = pd.DataFrame(pred_rows)
+    timings["predict_s"] = time.perf_counter() - t
+
+    t = step("fit")
+    fit_rows = []
+    for (continuum, condition), grp in predictions.groupby(["continuum", "condition"], sort=False):
+        fit = _fit(
+            grp["level"].to_numpy(),
+            grp["p_positive"].to_numpy(),
+            cfg["analysis"]["fit"],
+            seed=cell.seed,
+        )
+        fit_rows.append({**ident, "continuum": continuum, "condition": condition, **fit})
+    timings["fit_s"] = time.perf_counter() - t
+
+    t = step("cam")
+    cam_cfg = cfg["analysis"]["cam"]
+    region_rows: list[dict[str, Any]] = []
+    if cam_cfg["enabled"]:
+        first_maps = None
+        for (continuum, condition), cont in conts.items():
+            if condition not in cam_cfg["conditions"]:
+                continue
+            rows, maps, steps = _cam_regions(
+                net, cont, cam_cfg, cfg["analysis"]["regions"], ident, continuum, condition
+            )
+            region_rows.extend(rows)
+            if first_maps is None and condition == "full":
+                first_maps = (continuum, maps, steps, [str(cont.frames[s]) for s in steps])
+        if first_maps is not None:
+            continuum, maps, steps, frames = first_maps
+            arrays = {
+                "maps": maps.astype(np.float16),
+                "steps": steps,
+                "frames": np.asarray(frames),
+                "continuum": np.asarray(continuum),
+            }
+            atomic_write(out / "cams.npz", lambda p: _save_npz(p, arrays))
+    timings["cam_s"] = time.perf_counter() - t
+
+    write_csv(out / "predictions.csv", predictions)
+    write_csv(out / "fits.csv", pd.DataFrame(fit_rows))
+    write_csv(out / "regions.csv", pd.DataFrame(region_rows))
+    info = {
+        "cell": cell.as_dict(),
+        "attempt": attempt,
+        "timings": timings,
+        "net_spec": spec,
+        "weight_info": _weight_info(net),
+        "best_epoch": getattr(result, "best_epoch", None),
+        "best_val_acc": getattr(result, "best_val_acc", None),
+        "training_dir": str(train_dir),
+    }
+    run.mark_done(cell.cell_id, info)
+    return info
+
+
+def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    with open(path, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
+
+
+def _weight_info(net: Any) -> dict[str, Any] | None:
+    wi = getattr(net, "weight_info", None)
+    return wi.as_dict() if hasattr(wi, "as_dict") else None
+
+
+def read_cell_table(run: RunFolder, cell_id: str, name: str) -> pd.DataFrame:
+    f = Path(run.cell_dir(cell_id)) / name
+    if not f.is_file() or f.stat().st_size == 0:
+        return pd.DataFrame()
+    try:
+        return pd.read_csv(f)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()

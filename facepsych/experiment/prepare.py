@@ -1,0 +1,253 @@
+"""Study-level inputs, made once before the cells run.
+
+- training data: a data folder as configured, or a synthetic expression set from the lab (cached
+  in the user cache, see :mod:`facepsych.experiment.cache`);
+- pre-trained backbones named in ``pretrain:`` (cached), so ``pretrained:NAME`` weights become
+  ``file:PATH`` sources;
+- stimuli: every continuum in every condition (``full`` and the eyes / nose / mouth-occluded
+  versions) as continuum folders under ``RUN/stimuli/<continuum>/<condition>/``;
+- the human reference (published, or fitted from a trial CSV) and ``humans.csv``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from facepsych.errors import FacepsychError
+from facepsych.experiment.cache import cached
+from facepsych.experiment.config import ContinuumSource, ExperimentConfig
+from facepsych.experiment.rundir import RunFolder, write_csv, write_text
+
+
+@dataclass
+class StimulusSet:
+    """One continuum in one condition, as a continuum folder."""
+
+    continuum: str
+    condition: str
+    path: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"continuum": self.continuum, "condition": self.condition, "path": self.path}
+
+
+@dataclass
+class StudyInputs:
+    data_path: str
+    data_format: str
+    weights: dict[str, str]  # weights source as configured -> resolved source
+    weight_hashes: dict[str, str | None]
+    stimuli: list[StimulusSet]
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------------------- training data
+
+
+def prepare_data(cfg: ExperimentConfig) -> tuple[str, str, dict[str, Any]]:
+    """Return (path, format, notes); a synthetic set is written to (or found in) the cache."""
+    if cfg.data.format != "synthetic":
+        return str(cfg.data.path), cfg.data.format, {}
+    from facepsych.synthetic import write_expression_set
+
+    syn = cfg.data.synthetic
+    assert syn is not None
+    settings = {"kind": "expressions", **syn.model_dump()}
+
+    def build(tmp: Path) -> None:
+        write_expression_set(
+            tmp,
+            identities=syn.identities,
+            per_identity=syn.images_per_identity,
+            size=syn.image_size,
+            seed=syn.seed,
+            **syn.options,
+        )
+
+    path, hit = cached("expressions", settings, build)
+    return str(path), "folder", {"synthetic_data_cache_hit": hit}
+
+
+# --------------------------------------------------------------------------------- pretraining
+
+
+def prepare_weights(cfg: ExperimentConfig, *, log=print) -> tuple[dict[str, str], dict[str, Any]]:
+    """Map each ``pretrained:NAME`` source to ``file:PATH`` (pre-training on a cache miss)."""
+    resolved: dict[str, str] = {}
+    info: dict[str, Any] = {}
+    used = {s for e in cfg.models for s in e.weights.values()}
+    for source in sorted(used):
+        kind, _, name = source.partition(":")
+        if kind != "pretrained":
+            resolved[source] = source
+            continue
+        spec = cfg.pretrain[name]
+        settings = {"kind": "pretrain", **spec.model_dump()}
+
+        def build(tmp: Path, spec=spec, name=name) -> None:
+            from facepsych.train import pretrain
+
+            log(
+                f"pre-training {name}: {spec.arch} on {spec.task} ({spec.data}), "
+                f"{spec.epochs} epochs"
+            )
+            pretrain(
+                task=spec.task,
+                arch=spec.arch,
+                data=spec.data,
+                out=tmp / "backbone.pth",
+                epochs=spec.epochs,
+                image_size=spec.image_size,
+                batch_size=spec.batch_size,
+                lr=spec.lr,
+                seed=spec.seed,
+                **spec.options,
+            )
+
+        folder, hit = cached("pretrained", settings, build)
+        ckpt = folder / "backbone.pth"
+        resolved[source] = f"file:{ckpt}"
+        info[name] = {"path": str(ckpt), "cache_hit": hit, **spec.model_dump()}
+    return resolved, info
+
+
+def weight_hashes(sources: dict[str, str]) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for original, source in sources.items():
+        kind, _, rest = source.partition(":")
+        out[original] = sha256_file(rest) if rest and Path(rest).is_file() else None
+    return out
+
+
+# ------------------------------------------------------------------------------------ stimuli
+
+
+def _continuum_folders(src: ContinuumSource, index: int, root: Path) -> list[tuple[str, Path]]:
+    """(name, folder) pairs of one stimuli.continua entry; materialises synthetic / morphs."""
+    if src.path is not None:
+        path = Path(src.path)
+        if (path / "manifest.csv").is_file() or any(path.glob("step_*.png")):
+            return [(src.name or path.name, path)]
+        subs = sorted(p for p in path.iterdir() if p.is_dir())
+        subs = [p for p in subs if (p / "manifest.csv").is_file() or any(p.glob("step_*.png"))]
+        if not subs:
+            raise FacepsychError(f"stimuli.continua[{index}].path: no continuum folder in {path}")
+        prefix = f"{src.name}-" if src.name else ""
+        return [(prefix + p.name, p) for p in subs]
+    if src.synthetic is not None:
+        from facepsych.synthetic import sample_identity, write_synthetic_continuum
+
+        syn = src.synthetic
+        out = []
+        for k in range(syn.identities):
+            name = f"{src.name or 'synthetic'}-{k:02d}"
+            folder = root / name / "full"
+            if not (folder / "manifest.csv").is_file():
+                identity = sample_identity(syn.seed + k)
+                write_synthetic_continuum(
+                    folder,
+                    identity,
+                    steps=syn.steps,
+                    size=syn.image_size,
+                    seed=syn.seed + k,
+                    **syn.options,
+                )
+            out.append((name, folder))
+        return out
+    assert src.morph is not None
+    from PIL import Image
+
+    from facepsych.stimuli import morph_continuum, read_landmarks, write_continuum
+
+    m = src.morph
+    name = src.name or f"morph-{index:02d}"
+    folder = root / name / "full"
+    if not (folder / "manifest.csv").is_file():
+        if m.landmarks_a is None or m.landmarks_b is None:
+            raise FacepsychError(
+                f"stimuli.continua[{index}].morph: landmarks_a and landmarks_b are needed"
+            )
+        la, lb = read_landmarks(m.landmarks_a), read_landmarks(m.landmarks_b)
+        frames = morph_continuum(
+            Image.open(m.a).convert("RGB"),
+            Image.open(m.b).convert("RGB"),
+            la.points,
+            lb.points,
+            steps=m.steps,
+        )
+        levels = [i / (m.steps - 1) for i in range(m.steps)]
+        write_continuum(
+            folder,
+            [f for f, _ in frames],
+            [p for _, p in frames],
+            levels,
+            scheme=la.scheme,
+            source_a=m.a,
+            source_b=m.b,
+        )
+    return [(name, folder)]
+
+
+def prepare_stimuli(cfg: ExperimentConfig, run: RunFolder) -> list[StimulusSet]:
+    """Every continuum × condition as a folder; occluded versions are written under the run."""
+    from facepsych.stimuli import occlude_continuum
+
+    root = run.stimuli_dir
+    sets: list[StimulusSet] = []
+    names: set[str] = set()
+    for i, src in enumerate(cfg.stimuli.continua):
+        for name, folder in _continuum_folders(src, i, root):
+            if name in names:
+                raise FacepsychError(
+                    f"stimuli.continua[{i}]: continuum name {name!r} is used twice"
+                )
+            names.add(name)
+            for cond in cfg.stimuli.conditions:
+                if cond == "full":
+                    sets.append(StimulusSet(name, "full", str(folder)))
+                    continue
+                out = root / name / cond
+                if not (out / ".complete").is_file():
+                    kwargs: dict[str, Any] = {"fill": cfg.stimuli.occlusion.fill}
+                    if cfg.stimuli.occlusion.regions == "boxes":
+                        kwargs["boxes"] = True
+                    occlude_continuum(folder, cond, out, **kwargs)
+                    write_text(out / ".complete", "")
+                sets.append(StimulusSet(name, cond, str(out)))
+    return sets
+
+
+# ------------------------------------------------------------------------------------- humans
+
+
+def prepare_humans(cfg: ExperimentConfig, run: RunFolder) -> Any:
+    """The human reference for comparisons; writes ``humans.csv``."""
+    from facepsych import psychophysics as pp
+
+    h = cfg.humans
+    if h.source == "published":
+        ref = pp.PUBLISHED_REFERENCE
+        row = ref.as_dict() if hasattr(ref, "as_dict") else dict(ref)
+        write_csv(run.path / "humans.csv", pd.DataFrame([{"subject": "published", **row}]))
+        return ref
+    fit = cfg.analysis.fit
+    if h.source == "trials":
+        trials = pp.load_human_trials(h.path, response_codes=h.response_codes)
+    else:
+        trials = pp.load_human_trials(h.path, response_codes=h.response_codes)
+    humans = pp.fit_humans(trials, method=fit.method, function=fit.function)
+    write_csv(run.path / "humans.csv", humans.per_subject)
+    return humans

@@ -1,0 +1,195 @@
+"""Run folders: layout, atomic writes, completion markers, resume and config-change checks.
+
+Layout of a run folder::
+
+    manifest.json          resolved config, versions, seeds, weight hashes, data summary, timings
+    predictions.csv fits.csv humans.csv comparison.csv regions.csv   (merged from the cells)
+    cells/<cell_id>/       one folder per grid cell; ``done.json`` is written last
+    training/<cell_id>/    per-cell training run (metrics.csv, best.pt, learning_curves.png)
+    stimuli/               the continua (and occluded versions) every cell judged
+    figures/               PNG figures;  report.html
+
+Every file is written to a temporary name in the same folder and renamed into place
+(``os.replace`` is atomic on POSIX), so a crash or ``kill -9`` leaves either the old file or the
+new one, never half of one. A cell counts as finished only when its ``done.json`` exists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from facepsych.errors import FacepsychError
+
+MANIFEST = "manifest.json"
+MERGED_TABLES = ("predictions.csv", "fits.csv", "humans.csv", "comparison.csv", "regions.csv")
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp_path)`` then rename the temporary file onto ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def write_json(path: Path, obj: Any) -> Path:
+    return write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def write_csv(path: Path, df: pd.DataFrame) -> Path:
+    return atomic_write(path, lambda p: df.to_csv(p, index=False))
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def _changed_sections(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    keys = sorted(set(old) | set(new) - {"output", "base_dir"})
+    return [k for k in keys if k not in ("output", "base_dir") and old.get(k) != new.get(k)]
+
+
+class RunFolder:
+    """One study's output folder (see the module docstring)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    # ------------------------------------------------------------------ paths
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / MANIFEST
+
+    def cell_dir(self, cell_id: str) -> Path:
+        return self.path / "cells" / cell_id
+
+    def training_dir(self, cell_id: str) -> Path:
+        return self.path / "training" / cell_id
+
+    @property
+    def stimuli_dir(self) -> Path:
+        return self.path / "stimuli"
+
+    @property
+    def figures_dir(self) -> Path:
+        return self.path / "figures"
+
+    # ------------------------------------------------------------------ state
+    def is_done(self, cell_id: str) -> bool:
+        return (self.cell_dir(cell_id) / "done.json").is_file()
+
+    def done_cells(self) -> list[str]:
+        root = self.path / "cells"
+        if not root.is_dir():
+            return []
+        return sorted(p.parent.name for p in root.glob("*/done.json"))
+
+    def mark_started(self, cell_id: str) -> int:
+        """Count attempts at a cell (``attempts.txt``); returns this attempt's number."""
+        f = self.cell_dir(cell_id) / "attempts.txt"
+        n = int(f.read_text()) + 1 if f.is_file() else 1
+        write_text(f, f"{n}\n")
+        return n
+
+    def mark_done(self, cell_id: str, info: dict[str, Any]) -> None:
+        write_json(self.cell_dir(cell_id) / "done.json", {"finished_at": time.time(), **info})
+
+    def read_manifest(self) -> dict[str, Any] | None:
+        if not self.manifest_path.is_file():
+            return None
+        try:
+            return read_json(self.manifest_path)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise FacepsychError(f"{self.manifest_path}: unreadable manifest ({exc})") from None
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        write_json(self.manifest_path, manifest)
+
+    # ------------------------------------------------------------------ opening
+    def check_writable(self) -> None:
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FacepsychError(
+                f"cannot create run folder {self.path}: {exc.strerror or exc}"
+            ) from None
+        if not os.access(self.path, os.W_OK | os.X_OK):
+            raise FacepsychError(f"cannot write to run folder {self.path}: permission denied")
+        try:
+            probe = self.path / f".facepsych-write-test-{os.getpid()}"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as exc:
+            raise FacepsychError(
+                f"cannot write to run folder {self.path}: {exc.strerror or exc}"
+            ) from None
+
+    def prepare(
+        self, config: dict[str, Any], fingerprint: str, *, resume: bool, force: bool
+    ) -> str:
+        """Open the folder for a run of ``config``; return ``new``, ``resume`` or ``restart``.
+
+        Refuses (FacepsychError, nothing touched): an unwritable folder; a non-empty folder that is
+        not a run folder; a run folder of a different config unless ``force``; a run folder of the
+        same config with finished cells unless ``resume`` or ``force``.
+        """
+        if self.path.exists() and not self.path.is_dir():
+            raise FacepsychError(f"run folder {self.path} exists and is not a folder")
+        manifest = self.read_manifest() if self.path.is_dir() else None
+        if manifest is None:
+            if self.path.is_dir() and any(self.path.iterdir()):
+                raise FacepsychError(
+                    f"{self.path} is not empty and holds no {MANIFEST}: choose a new or empty "
+                    "folder for the run (nothing was written)"
+                )
+            self.check_writable()
+            return "new"
+        self.check_writable()
+        old_fp = manifest.get("config_fingerprint")
+        if old_fp != fingerprint:
+            if not force:
+                changed = _changed_sections(manifest.get("config") or {}, config)
+                what = f" (changed: {', '.join(changed)})" if changed else ""
+                raise FacepsychError(
+                    f"{self.path} holds a run of a different config{what}; use a new --out folder,"
+                    " or --force to discard that run and start over (nothing was changed)"
+                )
+            self.clear()
+            return "restart"
+        done = self.done_cells()
+        if force:
+            self.clear()
+            return "restart"
+        if done and not resume:
+            raise FacepsychError(
+                f"{self.path} already holds this run ({len(done)} cell(s) finished); pass --resume"
+                " to continue it or --force to start over"
+            )
+        return "resume" if done else "new"
+
+    def clear(self) -> None:
+        """Remove what a run writes (never other files a user put in the folder)."""
+        for name in ("cells", "training", "stimuli", "figures", "feature_cache"):
+            shutil.rmtree(self.path / name, ignore_errors=True)
+        for name in (*MERGED_TABLES, "report.html", MANIFEST):
+            (self.path / name).unlink(missing_ok=True)

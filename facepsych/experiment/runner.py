@@ -1,0 +1,231 @@
+"""``run_experiment``: one config runs the whole paradigm into a resumable run folder.
+
+Order of work:
+
+1. validate the config, expand the grid into cells, open the run folder (refuse a changed config
+   unless ``force``; skip finished cells when ``resume``);
+2. study inputs once: training data, pre-trained backbones (cached), stimuli in every condition,
+   the human reference (``humans.csv``);
+3. the unfinished cells, through the chosen executor (:mod:`facepsych.experiment.executors`);
+4. merge the cells' tables in grid order into ``predictions.csv``, ``fits.csv``, ``regions.csv``;
+   score every fit against the humans (``comparison.csv``); write ``manifest.json``;
+5. figures and ``report.html`` (:func:`facepsych.report.build_report`).
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from facepsych.errors import FacepsychError
+from facepsych.experiment.config import ExperimentConfig, load_config
+from facepsych.experiment.executors import Progress, run_cells
+from facepsych.experiment.grid import Cell, expand_grid
+from facepsych.experiment.pipeline import read_cell_table, run_cell
+from facepsych.experiment.prepare import (
+    prepare_data,
+    prepare_humans,
+    prepare_stimuli,
+    prepare_weights,
+    weight_hashes,
+)
+from facepsych.experiment.rundir import RunFolder, write_csv
+
+
+def _versions() -> dict[str, str]:
+    import torch
+    import torchvision
+
+    from facepsych import __version__
+
+    return {
+        "facepsych": __version__,
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def _as_config(config: str | Path | ExperimentConfig | dict) -> ExperimentConfig:
+    if isinstance(config, ExperimentConfig):
+        return config
+    if isinstance(config, dict):
+        from facepsych.experiment.config import config_from_dict
+
+        return config_from_dict(config)
+    return load_config(config)
+
+
+def default_out_dir(cfg: ExperimentConfig) -> Path:
+    if cfg.output.dir:
+        return Path(cfg.output.dir)
+    return Path("runs") / cfg.name
+
+
+def compare_fits(predictions: pd.DataFrame, fits: pd.DataFrame, humans: Any) -> pd.DataFrame:
+    """``comparison.csv``: one row per model × continuum × condition, scored against humans."""
+    from facepsych.psychophysics import compare_to_humans
+
+    rows = []
+    keys = ["cell_id", "continuum", "condition"]
+    fit_idx = fits.set_index(keys) if len(fits) else None
+    for key, grp in predictions.groupby(keys, sort=False):
+        first = grp.iloc[0]
+        scores = compare_to_humans(grp["level"].to_numpy(), grp["p_positive"].to_numpy(), humans)
+        row = {k: first[k] for k in ("cell_id", "model", "arch", "weights", "variant", "seed")}
+        row.update({"continuum": key[1], "condition": key[2]})
+        if fit_idx is not None and key in fit_idx.index:
+            f = fit_idx.loc[key]
+            row.update({"pse": f.get("pse"), "slope": f.get("slope")})
+        row.update({k: v for k, v in scores.items() if np.isscalar(v) or v is None})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def merge_tables(run: RunFolder, cells: list[Cell]) -> dict[str, pd.DataFrame]:
+    out = {}
+    for name in ("predictions.csv", "fits.csv", "regions.csv"):
+        frames = [read_cell_table(run, c.cell_id, name) for c in cells]
+        frames = [f for f in frames if len(f)]
+        out[name] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return out
+
+
+def run_experiment(
+    config_path_or_obj: str | Path | ExperimentConfig | dict,
+    out_dir: str | Path | None = None,
+    *,
+    executor: str = "local",
+    workers: int = 1,
+    resume: bool = False,
+    force: bool = False,
+    progress: bool = True,
+    report: bool = True,
+    log=None,
+) -> Path:
+    """Run the study described by a config into ``out_dir``; return the run folder."""
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    t0 = time.time()
+    cfg = _as_config(config_path_or_obj)
+    cells = expand_grid(cfg)
+    run = RunFolder(out_dir if out_dir is not None else default_out_dir(cfg))
+    config_dict = cfg.as_dict()
+    mode = run.prepare(config_dict, cfg.fingerprint(), resume=resume, force=force)
+
+    manifest: dict[str, Any] = {
+        "status": "running",
+        "config_fingerprint": cfg.fingerprint(),
+        "config": config_dict,
+        "versions": _versions(),
+        "cells": [c.as_dict() for c in cells],
+        "seeds": {"study": cfg.seed, "cells": sorted({c.seed for c in cells})},
+        "started_at": t0,
+        "mode": mode,
+        "executor": executor,
+        "workers": workers,
+    }
+    old = run.read_manifest()
+    if old and mode == "resume":
+        manifest["timings"] = old.get("timings", {})
+    run.write_manifest(manifest)
+
+    timings: dict[str, float] = {}
+    t = time.time()
+    data_path, data_format, data_notes = prepare_data(cfg)
+    sources, pretrain_info = prepare_weights(cfg, log=log)
+    stimuli = prepare_stimuli(cfg, run)
+    humans = prepare_humans(cfg, run)
+    timings["prepare_s"] = time.time() - t
+
+    try:
+        from facepsych.data import load_dataset
+
+        ds = load_dataset(
+            data_path,
+            data_format,
+            valence=cfg.data.valence,
+            skip_bad=cfg.data.skip_bad,
+            val_fraction=cfg.data.val_fraction,
+            seed=cfg.data.seed,
+        )
+        data_summary = ds.summary()
+    except FacepsychError:
+        raise
+    manifest.update(
+        {
+            "data": {
+                "path": data_path,
+                "format": data_format,
+                **data_notes,
+                "summary": data_summary,
+            },
+            "pretrained": pretrain_info,
+            "weights": {
+                s: {"resolved": sources[s], "sha256": h} for s, h in weight_hashes(sources).items()
+            },
+            "stimuli": [s.as_dict() for s in stimuli],
+        }
+    )
+    run.write_manifest(manifest)
+
+    todo = [c for c in cells if not run.is_done(c.cell_id)]
+    if len(todo) < len(cells):
+        log(f"resuming: {len(cells) - len(todo)} of {len(cells)} cells already finished")
+    feature_cache = str(run.path / "feature_cache")
+    payloads = [
+        {
+            "cell": c.as_dict(),
+            "run_dir": str(run.path),
+            "config": config_dict,
+            "data_path": data_path,
+            "data_format": data_format,
+            "weights_source": sources[c.weights_source],
+            "stimuli": [s.as_dict() for s in stimuli],
+            "feature_cache": feature_cache,
+        }
+        for c in todo
+    ]
+    t = time.time()
+    with Progress(len(cells), run.path, enabled=progress, done=len(cells) - len(todo)) as prog:
+        run_cells(run_cell, payloads, executor=executor, workers=workers, progress=prog)
+    timings["cells_s"] = time.time() - t
+
+    t = time.time()
+    tables = merge_tables(run, cells)
+    for name, df in tables.items():
+        write_csv(run.path / name, df)
+    comparison = compare_fits(tables["predictions.csv"], tables["fits.csv"], humans)
+    write_csv(run.path / "comparison.csv", comparison)
+    timings["merge_s"] = time.time() - t
+
+    cell_info = {}
+    for c in cells:
+        from facepsych.experiment.rundir import read_json
+
+        cell_info[c.cell_id] = read_json(run.cell_dir(c.cell_id) / "done.json")
+    manifest.update(
+        {
+            "status": "complete",
+            "finished_at": time.time(),
+            "cell_results": cell_info,
+            "timings": {**timings, "total_s": time.time() - t0},
+        }
+    )
+    run.write_manifest(manifest)
+    if report and cfg.output.figures:
+        from facepsych.report import build_report
+
+        t = time.time()
+        build_report(run.path)
+        manifest["timings"]["report_s"] = time.time() - t
+        run.write_manifest(manifest)
+    return run.path

@@ -1,0 +1,256 @@
+"""Study figures of a run folder (matplotlib, Agg, PNG).
+
+Each function takes the run's tidy tables (pandas DataFrames) and an output path and returns the
+path it wrote. The human reference is drawn from a :class:`HumanBand`: the human mean ± SE curve
+when trial data were fitted, else the published reference's cumulative normal
+ψ(x) = Φ((x − PSE)/σ) with σ = 1 / (slope·√(2π)) (the slope of Φ((x − μ)/σ) at μ is 1/(σ√(2π))),
+its PSE shifted by ± 1 SD for the band.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy.stats import norm  # noqa: E402
+
+CONDITION_ORDER = ("full", "eyes", "nose", "mouth")
+
+
+@dataclass
+class HumanBand:
+    """What the figures draw for the humans."""
+
+    label: str
+    pse_mean: float
+    pse_sd: float
+    slope: float | None = None
+    curve: pd.DataFrame | None = None  # columns level, mean, se
+
+    def band(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.curve is not None and len(self.curve):
+            c = self.curve.sort_values("level")
+            m = np.interp(x, c["level"], c["mean"])
+            se = np.interp(x, c["level"], c["se"])
+            return m, m - se, m + se
+        sigma = 1.0 / ((self.slope or 4.19) * np.sqrt(2 * np.pi))
+        mid = norm.cdf((x - self.pse_mean) / sigma)
+        lo = norm.cdf((x - self.pse_mean - self.pse_sd) / sigma)
+        hi = norm.cdf((x - self.pse_mean + self.pse_sd) / sigma)
+        return mid, lo, hi
+
+
+def series_label(row: pd.Series | dict) -> str:
+    """``alexnet · imagenet`` (+ `` · pool5-r16`` for excitation variants)."""
+    parts = [str(row["model"]), str(row["weights"])]
+    if str(row.get("variant", "plain")) != "plain":
+        parts.append(str(row["variant"]))
+    return " · ".join(parts)
+
+
+def _save(fig: plt.Figure, out: Path) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return out
+
+
+def _colors(n: int) -> list:
+    cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
+    return [cmap(i % cmap.N) for i in range(n)]
+
+
+def psychometric_curves(
+    predictions: pd.DataFrame,
+    fits: pd.DataFrame,
+    humans: HumanBand,
+    out: Path,
+    condition: str = "full",
+) -> Path:
+    """Mean P(positive) per level of every model (± SE over continua × seeds) and the mean fitted
+    curve, over the human mean ± SE band."""
+    pred = predictions[predictions["condition"] == condition].copy()
+    pred["series"] = pred.apply(series_label, axis=1)
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    x = np.linspace(0, 1, 201)
+    mid, lo, hi = humans.band(x)
+    ax.fill_between(x, lo, hi, color="0.8", label=f"humans: {humans.label}")
+    ax.plot(x, mid, color="0.35", lw=2)
+    series = list(dict.fromkeys(pred["series"]))
+    for color, s in zip(_colors(len(series)), series, strict=True):
+        g = pred[pred["series"] == s]
+        per = g.groupby(["level"])["p_positive"]
+        m, se = per.mean(), per.sem().fillna(0.0)
+        ax.errorbar(
+            m.index,
+            m.values,
+            yerr=se.values,
+            fmt="o",
+            ms=3.5,
+            color=color,
+            alpha=0.9,
+            label=s,
+            capsize=2,
+        )
+        f = fits[(fits["condition"] == condition)]
+        f = f[f.apply(series_label, axis=1) == s] if len(f) else f
+        if len(f) and {"pse", "sigma"} <= set(f.columns):
+            pse, sig = float(np.nanmean(f["pse"])), float(np.nanmean(f["sigma"]))
+            g0 = float(np.nanmean(f.get("guess", 0.0))) if "guess" in f else 0.0
+            l0 = float(np.nanmean(f.get("lapse", 0.0))) if "lapse" in f else 0.0
+            if np.isfinite(pse) and np.isfinite(sig) and sig > 0:
+                ax.plot(x, g0 + (1 - g0 - l0) * norm.cdf((x - pse) / sig), color=color, lw=1.3)
+    ax.set_xlabel("morph level (0 = negative, 1 = positive)")
+    ax.set_ylabel("P(positive)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(f"Psychometric curves ({condition} faces)")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return _save(fig, out)
+
+
+def pse_zscores(fits: pd.DataFrame, humans: HumanBand, out: Path, condition: str = "full") -> Path:
+    """PSE per model as a Z-score against the human PSE distribution, z = (PSE − mean)/SD, with
+    the 95% CI of the model's mean PSE (t over continua × seeds); |z| < 1.96 shaded."""
+    f = fits[fits["condition"] == condition].copy()
+    f["series"] = f.apply(series_label, axis=1)
+    rows = []
+    for s, g in f.groupby("series", sort=False):
+        v = g["pse"].astype(float).to_numpy()
+        v = v[np.isfinite(v)]
+        if len(v) == 0:
+            continue
+        m = v.mean()
+        half = _t_half_width(v)
+        rows.append((s, (m - humans.pse_mean) / humans.pse_sd, half / humans.pse_sd))
+    fig, ax = plt.subplots(figsize=(7.0, 0.45 * max(len(rows), 2) + 1.4))
+    ax.axvspan(-1.96, 1.96, color="0.88", label="human 95% range (|z| < 1.96)")
+    ax.axvline(0, color="0.3", lw=1)
+    for i, (_s, z, h) in enumerate(rows):
+        ax.errorbar(z, i, xerr=h, fmt="o", color="C0" if abs(z) < 1.96 else "C3", capsize=3)
+    ax.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"PSE z-score vs humans ({humans.label})")
+    ax.set_title("Model PSE against the human distribution")
+    ax.legend(fontsize=7, loc="lower right")
+    return _save(fig, out)
+
+
+def _t_half_width(v: np.ndarray) -> float:
+    from scipy.stats import t
+
+    if len(v) < 2:
+        return 0.0
+    return float(t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+
+
+def occlusion_shifts(fits: pd.DataFrame, out: Path) -> Path:
+    """PSE(occluded) − PSE(full) per model and condition, paired by cell × continuum; bars = mean,
+    whiskers = 95% t CI over continua × seeds."""
+    f = fits.copy()
+    f["series"] = f.apply(series_label, axis=1)
+    full = f[f["condition"] == "full"].set_index(["cell_id", "continuum"])["pse"]
+    conds = [c for c in CONDITION_ORDER[1:] if c in set(f["condition"])]
+    series = list(dict.fromkeys(f["series"]))
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    width = 0.8 / max(len(conds), 1)
+    for j, (cond, color) in enumerate(zip(conds, ["C0", "C1", "C2"], strict=False)):
+        g = f[f["condition"] == cond].set_index(["cell_id", "continuum"])
+        g = g.assign(shift=g["pse"] - full.reindex(g.index))
+        means, halves = [], []
+        for s in series:
+            v = g[g["series"] == s]["shift"].astype(float).to_numpy()
+            v = v[np.isfinite(v)]
+            means.append(v.mean() if len(v) else np.nan)
+            halves.append(_t_half_width(v))
+        xs = np.arange(len(series)) + (j - (len(conds) - 1) / 2) * width
+        ax.bar(xs, means, width, yerr=halves, color=color, capsize=2, label=f"{cond} occluded")
+    ax.axhline(0, color="0.3", lw=1)
+    ax.set_xticks(range(len(series)), series, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("PSE shift vs full face")
+    ax.set_title("PSE shift per occlusion condition")
+    if conds:
+        ax.legend(fontsize=8)
+    return _save(fig, out)
+
+
+def region_share_bars(regions: pd.DataFrame, out: Path, condition: str = "full") -> Path:
+    """Mean CAM mass share in eyes / nose / mouth per model (± SE over images)."""
+    r = regions[regions["condition"] == condition].copy()
+    r["series"] = r.apply(series_label, axis=1)
+    series = list(dict.fromkeys(r["series"]))
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    width = 0.26
+    for j, (reg, color) in enumerate(
+        zip(("eyes", "nose", "mouth"), ["C0", "C7", "C3"], strict=True)
+    ):
+        m = [r[r["series"] == s][reg].mean() for s in series]
+        se = [r[r["series"] == s][reg].sem() for s in series]
+        ax.bar(
+            np.arange(len(series)) + (j - 1) * width,
+            m,
+            width,
+            yerr=se,
+            color=color,
+            capsize=2,
+            label=reg,
+        )
+    ax.set_xticks(range(len(series)), series, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("share of CAM mass")
+    ax.set_title(f"Where the networks look ({condition} faces)")
+    ax.legend(fontsize=8)
+    return _save(fig, out)
+
+
+def cam_grid(cams: list[tuple[str, dict]], out: Path, max_cols: int = 6) -> Path:
+    """Rows = models, columns = continuum steps: each frame with its fused CAM overlaid (jet,
+    alpha 0.45). ``cams``: (label, arrays from a cell's ``cams.npz``)."""
+    from PIL import Image
+
+    rows = [c for c in cams if len(c[1]["steps"])]
+    n_steps = len(rows[0][1]["steps"]) if rows else 1
+    pick = np.unique(np.linspace(0, n_steps - 1, min(max_cols, n_steps)).round().astype(int))
+    fig, axes = plt.subplots(
+        max(len(rows), 1),
+        len(pick),
+        figsize=(1.6 * len(pick) + 1.5, 1.6 * max(len(rows), 1)),
+        squeeze=False,
+    )
+    for i, (label, arrs) in enumerate(rows):
+        for j, k in enumerate(pick):
+            ax = axes[i][j]
+            cam = np.asarray(arrs["maps"][k], dtype=float)
+            img = Image.open(str(arrs["frames"][k])).convert("RGB").resize(cam.shape[::-1])
+            ax.imshow(img)
+            ax.imshow(cam, cmap="jet", alpha=0.45, vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(f"step {int(arrs['steps'][k])}", fontsize=8)
+            if j == 0:
+                ax.set_ylabel(label, fontsize=7, rotation=0, ha="right", va="center")
+    fig.suptitle("LayerCAM / Grad-CAM overlays along the continuum", fontsize=10)
+    return _save(fig, out)
+
+
+def learning_curves(metrics: dict[str, pd.DataFrame], out: Path) -> Path:
+    """Validation accuracy (solid) and training accuracy (dashed) per epoch, one line per cell."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    items = list(metrics.items())
+    for color, (label, m) in zip(_colors(len(items)), items, strict=True):
+        if "val_acc" in m:
+            ax.plot(m["epoch"], m["val_acc"], color=color, lw=1.4, label=label)
+        if "train_acc" in m:
+            ax.plot(m["epoch"], m["train_acc"], color=color, lw=1, ls="--", alpha=0.7)
+    ax.axhline(0.5, color="0.5", lw=0.8, ls=":")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy (solid: validation, dashed: training)")
+    ax.set_title("Valence training")
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return _save(fig, out)

@@ -1,0 +1,281 @@
+"""``build_report(run_dir)``: the self-contained ``report.html`` of a run folder.
+
+Built from the folder alone (``manifest.json`` and the CSV tables), so ``facepsych report RUN_DIR``
+can rebuild it anywhere. Figures are regenerated into ``figures/`` and embedded as base64 PNG
+``data:`` URIs: the page needs no other file and no network. Sections: summary and findings, scale
+reductions (when the config states them), the human-likeness ranking table, the figures, the
+per-cell table, and the full manifest.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from facepsych.errors import FacepsychError
+from facepsych.report import figures as figs
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;
+margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.7em;margin-bottom:.2em}
+h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.8em}
+table{border-collapse:collapse;font-size:.85em;margin:.6em 0}
+th,td{border:1px solid #ddd;padding:.25em .55em;text-align:right}th{background:#f3f3f3}
+td.l,th.l{text-align:left}.muted{color:#666}.ok{color:#1a7f37}.bad{color:#b42318}
+figure{margin:1.2em 0}
+figure img{max-width:100%;border:1px solid #eee}figcaption{color:#555;font-size:.9em}
+pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.78em;max-height:40em}
+ul.findings li{margin:.3em 0}
+"""
+
+
+def _img(path: Path) -> str:
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
+
+
+def _fmt(v: Any, digits: int = 3) -> str:
+    if isinstance(v, float | np.floating):
+        return "–" if not np.isfinite(v) else f"{v:.{digits}f}"
+    return html.escape(str(v))
+
+
+def _table(df: pd.DataFrame, cols: list[str], left: tuple[str, ...] = ()) -> str:
+    head = "".join(f'<th class="{"l" if c in left else ""}">{html.escape(c)}</th>' for c in cols)
+    body = []
+    for _, r in df.iterrows():
+        cells = "".join(
+            f'<td class="{"l" if c in left else ""}">{_fmt(r.get(c))}</td>' for c in cols
+        )
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _read(run: Path, name: str) -> pd.DataFrame:
+    f = run / name
+    if not f.is_file() or f.stat().st_size == 0:
+        return pd.DataFrame()
+    try:
+        return pd.read_csv(f)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+def human_band(run: Path) -> figs.HumanBand:
+    """The human reference as drawn: trial-fitted humans (humans.csv) or the published one."""
+    from facepsych.psychophysics import PUBLISHED_REFERENCE as REF
+
+    humans = _read(run, "humans.csv")
+    ref = REF.as_dict() if hasattr(REF, "as_dict") else dict(REF)
+    pse_mean = float(ref.get("pse_mean", 0.514))
+    pse_sd = float(ref.get("pse_sd", 0.092))
+    slope = float(ref.get("slope", 4.19))
+    label = f"published N = {ref.get('n', 40)}, PSE {pse_mean:.3f} ± SD {pse_sd:.3f}"
+    curve = None
+    if len(humans) and "pse" in humans and not (humans.get("subject") == "published").any():
+        pse = humans["pse"].astype(float)
+        pse_mean, pse_sd = float(pse.mean()), float(pse.std(ddof=1))
+        slope = float(humans["slope"].astype(float).median()) if "slope" in humans else slope
+        label = f"this study's N = {len(humans)}, PSE {pse_mean:.3f} ± SD {pse_sd:.3f}"
+        mc = run / "humans_mean_curve.csv"
+        curve = pd.read_csv(mc) if mc.is_file() else None
+    return figs.HumanBand(label=label, pse_mean=pse_mean, pse_sd=pse_sd, slope=slope, curve=curve)
+
+
+def make_figures(run: Path, manifest: dict[str, Any]) -> list[tuple[Path, str]]:
+    """(png, caption) of every figure the run's tables support."""
+    out = run / "figures"
+    preds, fits = _read(run, "predictions.csv"), _read(run, "fits.csv")
+    regions = _read(run, "regions.csv")
+    band = human_band(run)
+    made: list[tuple[Path, str]] = []
+    if len(preds) and len(fits):
+        made.append(
+            (
+                figs.psychometric_curves(preds, fits, band, out / "psychometric_full.png"),
+                "P(positive) per morph level (mean ± SE over continua × seeds; lines: mean "
+                "fitted curve) over the human band.",
+            )
+        )
+        made.append(
+            (
+                figs.pse_zscores(fits, band, out / "pse_zscores.png"),
+                "PSE of each model as a z-score against the human PSE distribution (95% CI "
+                "over continua × seeds).",
+            )
+        )
+        if (fits["condition"] != "full").any():
+            made.append(
+                (
+                    figs.occlusion_shifts(fits, out / "pse_occlusion_shift.png"),
+                    "PSE shift when the eyes, nose or mouth are occluded (paired with the full "
+                    "face; 95% CI).",
+                )
+            )
+    if len(regions):
+        made.append(
+            (
+                figs.region_share_bars(regions, out / "region_shares.png"),
+                "Share of CAM mass in the eyes, nose and mouth regions (± SE over images).",
+            )
+        )
+        cams = []
+        seen: set[str] = set()
+        for cell in manifest.get("cells", []):
+            series = figs.series_label(cell)
+            f = run / "cells" / cell["cell_id"] / "cams.npz"
+            if series in seen or not f.is_file():
+                continue
+            seen.add(series)
+            with np.load(f) as z:
+                cams.append((series, {k: z[k] for k in z.files}))
+        if cams:
+            made.append(
+                (
+                    figs.cam_grid(cams, out / "cam_grid.png"),
+                    "CAM overlays along the first continuum (rows: models, first seed).",
+                )
+            )
+    metrics = {}
+    for cell in manifest.get("cells", []):
+        m = run / "training" / cell["cell_id"] / "metrics.csv"
+        if m.is_file():
+            metrics[cell["cell_id"]] = pd.read_csv(m)
+    if metrics:
+        made.append(
+            (
+                figs.learning_curves(metrics, out / "learning_curves.png"),
+                "Valence training: accuracy per epoch for every cell.",
+            )
+        )
+    return made
+
+
+def _scale_table(notes: dict[str, Any]) -> str:
+    rows = notes.get("scale") or []
+    if not rows:
+        return ""
+    body = "".join(
+        f"<tr><td class='l'>{html.escape(str(r.get('setting')))}</td>"
+        f"<td class='l'>{html.escape(str(r.get('this_run')))}</td>"
+        f"<td class='l'>{html.escape(str(r.get('paper')))}</td></tr>"
+        for r in rows
+    )
+    return (
+        "<h2>Scale reductions</h2><p>This run is smaller than the paper's study; every reduction "
+        "is listed with the paper's value.</p><table><tr><th class='l'>setting</th>"
+        f"<th class='l'>this run</th><th class='l'>paper</th></tr>{body}</table>"
+    )
+
+
+def build_report(run_dir: str | Path) -> Path:
+    """Write ``RUN/report.html`` from the run folder (see the module docstring); return its path."""
+    from facepsych.experiment.summary import findings, ranking_table
+
+    run = Path(run_dir)
+    mpath = run / "manifest.json"
+    if not mpath.is_file():
+        raise FacepsychError(f"{run} is not a run folder: manifest.json not found")
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise FacepsychError(f"{mpath}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    if manifest.get("status") != "complete":
+        raise FacepsychError(
+            f"{run}: the run is not complete (status {manifest.get('status')!r}); finish it with "
+            "facepsych run CONFIG --out RUN_DIR --resume"
+        )
+    cfg = manifest.get("config", {})
+    fits, regions = _read(run, "fits.csv"), _read(run, "regions.csv")
+    band = human_band(run)
+    rank = (
+        ranking_table(fits, band.pse_mean, band.pse_sd, band.slope) if len(fits) else pd.DataFrame()
+    )
+    made = make_figures(run, manifest)
+
+    cells = manifest.get("cells", [])
+    n_cont = len({s["continuum"] for s in manifest.get("stimuli", [])})
+    conds = list(dict.fromkeys(s["condition"] for s in manifest.get("stimuli", [])))
+    t = manifest.get("timings", {})
+    parts = [
+        f"<h1>{html.escape(cfg.get('name', 'study'))}</h1>",
+        f"<p class='muted'>{html.escape(cfg.get('description', ''))}</p>",
+        "<h2>Summary</h2><ul>",
+        f"<li>{len(cells)} grid cells (model × weights × variant × seed), {n_cont} continua × "
+        f"{len(conds)} conditions ({', '.join(conds)}).</li>",
+        f"<li>Fit: {html.escape(str(cfg.get('analysis', {}).get('fit', {})))}.</li>",
+        f"<li>Humans: {html.escape(band.label)}.</li>",
+        f"<li>Run time {t.get('total_s', float('nan')):.0f} s; facepsych "
+        f"{html.escape(manifest.get('versions', {}).get('facepsych', '?'))}, torch "
+        f"{html.escape(manifest.get('versions', {}).get('torch', '?'))}.</li></ul>",
+        "<h3>Findings (95% confidence intervals)</h3><ul class='findings'>",
+        *(f"<li>{html.escape(s)}</li>" for s in findings(fits, regions)),
+        "</ul>",
+        _scale_table(cfg.get("notes", {})),
+    ]
+    if len(rank):
+        parts += [
+            "<h2>Human-likeness ranking</h2>",
+            f"<p>Full faces. z = (PSE − {band.pse_mean:.3f}) / {band.pse_sd:.3f}; rank 1 = PSE "
+            "closest to the human mean. CIs are 95% t intervals over continua × seeds.</p>",
+            _table(
+                rank,
+                [
+                    "rank",
+                    "series",
+                    "n_fits",
+                    "pse",
+                    "pse_lo",
+                    "pse_hi",
+                    "pse_z",
+                    "slope",
+                    "slope_lo",
+                    "slope_hi",
+                    "fit_ok_share",
+                ],
+                left=("series",),
+            ),
+        ]
+    parts.append("<h2>Figures</h2>")
+    for png, caption in made:
+        parts.append(f"<figure>{_img(png)}<figcaption>{html.escape(caption)}</figcaption></figure>")
+    if cells:
+        info = manifest.get("cell_results", {})
+        rows = pd.DataFrame(
+            [
+                {
+                    **c,
+                    "best_val_acc": (info.get(c["cell_id"]) or {}).get("best_val_acc"),
+                    "train_s": ((info.get(c["cell_id"]) or {}).get("timings") or {}).get("train_s"),
+                }
+                for c in cells
+            ]
+        )
+        parts += [
+            "<h2>Cells</h2>",
+            _table(
+                rows,
+                ["cell_id", "arch", "weights", "variant", "seed", "best_val_acc", "train_s"],
+                left=("cell_id", "arch", "weights", "variant"),
+            ),
+        ]
+    parts += [
+        "<h2>Manifest</h2><details><summary>manifest.json</summary><pre>",
+        html.escape(json.dumps(manifest, indent=2, default=str)),
+        "</pre></details>",
+    ]
+    page = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(cfg.get('name', 'study'))} — facepsych report</title>"
+        f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>\n"
+    )
+    from facepsych.experiment.rundir import write_text
+
+    return write_text(run / "report.html", page)
