@@ -102,6 +102,96 @@ def weights_download_command(
 # ---------------------------------------------------------------- stimuli (issue 5)
 
 
+@app.command("landmarks")
+def landmarks_command(
+    image: Annotated[Path, typer.Argument(help="A face photograph.")],
+    out: Annotated[Path, typer.Option("--out", help="Output file: .tem, .pts, .csv or .json.")],
+    detector: Annotated[str, typer.Option(help="Landmark detector (68 points).")] = "dlib",
+    largest: Annotated[bool, typer.Option(help="Take the largest face when several.")] = False,
+) -> None:
+    """Detect 68 facial landmarks in IMAGE and write them to a landmark file."""
+    from facepsych.stimuli.detect import detect_to_file
+
+    path, n = detect_to_file(image, out, detector=detector, largest=largest)
+    typer.echo(f"wrote {n} landmarks to {path}")
+
+
+@app.command("morph")
+def morph_command(
+    image_a: Annotated[Path, typer.Argument(help="Level 0 (negative end) image.")],
+    image_b: Annotated[Path, typer.Argument(help="Level 1 (positive end) image.")],
+    out: Annotated[Path, typer.Option("--out", help="Output continuum folder.")],
+    landmarks_a: Annotated[Optional[Path], typer.Option(help="Landmark file of A.")] = None,
+    landmarks_b: Annotated[Optional[Path], typer.Option(help="Landmark file of B.")] = None,
+    detector: Annotated[
+        Optional[str], typer.Option(help="Detect landmarks (dlib) when no file is given.")
+    ] = None,
+    steps: Annotated[int, typer.Option(help="Number of frames (>= 2).")] = 21,
+    size: Annotated[
+        Optional[int], typer.Option(help="Output side in px (square); default: A's size.")
+    ] = None,
+    align: Annotated[bool, typer.Option(help="Similarity-align B onto A on the eyes.")] = False,
+    oval: Annotated[bool, typer.Option(help="Oval face mask over a flat background.")] = False,
+    background: Annotated[str, typer.Option(help="Background for --oval.")] = "grey",
+    alpha_shape: Annotated[
+        Optional[float], typer.Option(help="Fixed shape alpha (default: the level).")
+    ] = None,
+    alpha_texture: Annotated[
+        Optional[float], typer.Option(help="Fixed texture alpha (default: the level).")
+    ] = None,
+    largest: Annotated[bool, typer.Option(help="Detector: take the largest face.")] = False,
+) -> None:
+    """Morph IMAGE_A into IMAGE_B: a continuum folder (step_XX.png, landmarks_XX.csv, manifest)."""
+    from facepsych.stimuli.morph import morph_files
+
+    manifest = morph_files(
+        image_a, image_b, out, landmarks_a=landmarks_a, landmarks_b=landmarks_b,
+        detector=detector, largest=largest, steps=steps, size=size, align=align, oval=oval,
+        background=background, alpha_shape=alpha_shape, alpha_texture=alpha_texture,
+    )  # fmt: skip
+    typer.echo(f"wrote {steps} frames and {manifest}")
+
+
+@app.command("occlude")
+def occlude_command(
+    src: Annotated[Path, typer.Argument(help="A continuum folder (or manifest) or one image.")],
+    region: Annotated[str, typer.Option(help="eyes, nose or mouth (full copies a set).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    boxes: Annotated[
+        Optional[str], typer.Option(help="Fixed boxes instead of landmarks: companion.")
+    ] = None,
+    fill: Annotated[str, typer.Option(help="grey, noise, blur, #rrggbb or r,g,b.")] = "grey",
+    mode: Annotated[str, typer.Option(help="Landmark occluder: box or hull.")] = "box",
+    pad: Annotated[float, typer.Option(help="Padding, x interocular distance.")] = 0.15,
+    brows: Annotated[bool, typer.Option(help="Eyes region includes the brows.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed for --fill noise.")] = 0,
+    landmarks: Annotated[Optional[Path], typer.Option(help="Landmarks of one image.")] = None,
+    detector: Annotated[Optional[str], typer.Option(help="Detect landmarks (dlib).")] = None,
+) -> None:
+    """Occlude the eyes, nose or mouth of a continuum (every step) or of one image."""
+    from facepsych.stimuli.occlude import occlude_path
+
+    path = occlude_path(
+        src, region, out, landmarks=landmarks, detector=detector, boxes=boxes, fill=fill,
+        mode=mode, pad=pad, brows=brows, seed=seed, progress=True,
+    )  # fmt: skip
+    typer.echo(f"wrote {path}")
+
+
+@app.command("continuum")
+def continuum_command(
+    folder: Annotated[Path, typer.Argument(help="A folder of numbered frames or a continuum.")],
+    out: Annotated[Path, typer.Option("--out", help="The manifest.csv to write.")],
+    reverse: Annotated[bool, typer.Option(help="The set runs positive -> negative.")] = False,
+    every: Annotated[int, typer.Option(help="Keep every K-th frame.")] = 1,
+) -> None:
+    """Index an existing continuum: order numbered frames, map them to levels, write a manifest."""
+    from facepsych.stimuli.continuum import index_continuum
+
+    manifest = index_continuum(folder, out, reverse=reverse, every=every)
+    typer.echo(f"wrote {manifest}")
+
+
 # ---------------------------------------------------------------- attention (issue 6)
 
 
