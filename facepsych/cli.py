@@ -96,6 +96,105 @@ def weights_download_command(
 # ---------------------------------------------------------------- data, training, prediction (issue 3)
 
 
+@app.command("train")
+def train_cmd(
+    arch: Annotated[str, typer.Option(help="alexnet, vgg11, vgg13, vgg16, fe-alexnet, ...")],
+    data: Annotated[Path, typer.Option(help="Dataset path (CSV file or folder).")],
+    out: Annotated[Path, typer.Option(help="Run folder to write.")],
+    weights: Annotated[
+        str, typer.Option(help="random | imagenet[:PATH] | file:PATH | vggface:PATH")
+    ],
+    format: Annotated[str, typer.Option(help="affectnet | fer2013 | facial_expressions | folder")],
+    valence: Annotated[
+        str, typer.Option(help="default | happy-sad | valence:T | map.yaml")
+    ] = "default",
+    epochs: Annotated[int, typer.Option(help="Training epochs.")] = 40,
+    batch_size: Annotated[int, typer.Option(help="Mini-batch size.")] = 128,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-4,
+    image_size: Annotated[int, typer.Option(help="Input size in pixels.")] = 224,
+    seed: Annotated[int, typer.Option(help="Seed for split, init, dropout, order.")] = 0,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Skip bad rows/images; list them in skipped.csv.")
+    ] = False,
+    val_fraction: Annotated[
+        float, typer.Option(help="Validation share when the data has no split.")
+    ] = 0.2,
+    hidden: Annotated[
+        int | None, typer.Option(help="Classifier hidden width (default: the arch's 4096).")
+    ] = None,
+    excitation: Annotated[
+        str | None,
+        typer.Option(help="fe-alexnet positions, comma-separated (conv1..conv5, pool5, fc6)."),
+    ] = None,
+    reduction: Annotated[int, typer.Option(help="Excitation reduction ratio r.")] = 16,
+    balance: Annotated[str, typer.Option(help="none | weights | sampler")] = "none",
+    augment: Annotated[
+        bool, typer.Option("--augment", help="Random crop + flip (forces full forwards).")
+    ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Run the full network every batch.")
+    ] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(help="Feature cache folder (default ~/.cache/facepsych/features)."),
+    ] = None,
+    device: Annotated[str, typer.Option(help="cpu | cuda | auto")] = "cpu",
+) -> None:
+    """Train a positive/negative valence head on frozen features; write a run folder."""
+    from facepsych.train import TrainConfig
+    from facepsych.train.recipes import train_from_path
+
+    config = TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        image_size=image_size,
+        balance=balance,
+        augment=augment,
+        cache=not no_cache,
+        cache_dir=str(cache_dir) if cache_dir else None,
+        device=device,
+    )
+    result = train_from_path(
+        arch,
+        weights,
+        data,
+        format,
+        out,
+        valence=valence,
+        skip_bad=skip_bad,
+        val_fraction=val_fraction,
+        hidden=hidden,
+        reduction=reduction,
+        config=config,
+        excitation=[e.strip() for e in excitation.split(",") if e.strip()] if excitation else None,
+    )
+    typer.echo(
+        f"best epoch {result.best_epoch}: val_acc {result.best_val_acc:.3f} "
+        f"({result.mode}, {result.n_train} train / {result.n_val} val, "
+        f"{result.skipped} skipped) -> {result.run_dir}"
+    )
+
+
+@app.command("predict")
+def predict_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A training run folder.")],
+    images: Annotated[
+        Path, typer.Option(help="Folder, continuum folder, .txt/.csv list or image.")
+    ],
+    out: Annotated[
+        Path, typer.Option(help="CSV to write (image, p_positive, predicted_label[, level]).")
+    ],
+    batch_size: Annotated[int, typer.Option(help="Images per forward pass.")] = 64,
+) -> None:
+    """P(positive) for images with a trained run's best model."""
+    from facepsych.train import predict_to_csv
+
+    table = predict_to_csv(run_dir, images, out, batch_size=batch_size)
+    typer.echo(f"{len(table)} images, mean P(positive) {table['p_positive'].mean():.3f} -> {out}")
+
+
 # ---------------------------------------------------------------- psychophysics (issue 4)
 
 
@@ -121,23 +220,23 @@ def morph_command(
     image_a: Annotated[Path, typer.Argument(help="Level 0 (negative end) image.")],
     image_b: Annotated[Path, typer.Argument(help="Level 1 (positive end) image.")],
     out: Annotated[Path, typer.Option("--out", help="Output continuum folder.")],
-    landmarks_a: Annotated[Optional[Path], typer.Option(help="Landmark file of A.")] = None,
-    landmarks_b: Annotated[Optional[Path], typer.Option(help="Landmark file of B.")] = None,
+    landmarks_a: Annotated[Path | None, typer.Option(help="Landmark file of A.")] = None,
+    landmarks_b: Annotated[Path | None, typer.Option(help="Landmark file of B.")] = None,
     detector: Annotated[
-        Optional[str], typer.Option(help="Detect landmarks (dlib) when no file is given.")
+        str | None, typer.Option(help="Detect landmarks (dlib) when no file is given.")
     ] = None,
     steps: Annotated[int, typer.Option(help="Number of frames (>= 2).")] = 21,
     size: Annotated[
-        Optional[int], typer.Option(help="Output side in px (square); default: A's size.")
+        int | None, typer.Option(help="Output side in px (square); default: A's size.")
     ] = None,
     align: Annotated[bool, typer.Option(help="Similarity-align B onto A on the eyes.")] = False,
     oval: Annotated[bool, typer.Option(help="Oval face mask over a flat background.")] = False,
     background: Annotated[str, typer.Option(help="Background for --oval.")] = "grey",
     alpha_shape: Annotated[
-        Optional[float], typer.Option(help="Fixed shape alpha (default: the level).")
+        float | None, typer.Option(help="Fixed shape alpha (default: the level).")
     ] = None,
     alpha_texture: Annotated[
-        Optional[float], typer.Option(help="Fixed texture alpha (default: the level).")
+        float | None, typer.Option(help="Fixed texture alpha (default: the level).")
     ] = None,
     largest: Annotated[bool, typer.Option(help="Detector: take the largest face.")] = False,
 ) -> None:
@@ -158,15 +257,15 @@ def occlude_command(
     region: Annotated[str, typer.Option(help="eyes, nose or mouth (full copies a set).")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     boxes: Annotated[
-        Optional[str], typer.Option(help="Fixed boxes instead of landmarks: companion.")
+        str | None, typer.Option(help="Fixed boxes instead of landmarks: companion.")
     ] = None,
     fill: Annotated[str, typer.Option(help="grey, noise, blur, #rrggbb or r,g,b.")] = "grey",
     mode: Annotated[str, typer.Option(help="Landmark occluder: box or hull.")] = "box",
     pad: Annotated[float, typer.Option(help="Padding, x interocular distance.")] = 0.15,
     brows: Annotated[bool, typer.Option(help="Eyes region includes the brows.")] = False,
     seed: Annotated[int, typer.Option(help="Seed for --fill noise.")] = 0,
-    landmarks: Annotated[Optional[Path], typer.Option(help="Landmarks of one image.")] = None,
-    detector: Annotated[Optional[str], typer.Option(help="Detect landmarks (dlib).")] = None,
+    landmarks: Annotated[Path | None, typer.Option(help="Landmarks of one image.")] = None,
+    detector: Annotated[str | None, typer.Option(help="Detect landmarks (dlib).")] = None,
 ) -> None:
     """Occlude the eyes, nose or mouth of a continuum (every step) or of one image."""
     from facepsych.stimuli.occlude import occlude_path
@@ -195,7 +294,90 @@ def continuum_command(
 # ---------------------------------------------------------------- attention (issue 6)
 
 
+@app.command("cam")
+def cam_command(
+    run_dir: Annotated[Path, typer.Argument(help="A training run folder (config.json, best.pt).")],
+    images: Annotated[Path, typer.Option(help="An image, a folder, or continuum folder(s).")],
+    out: Annotated[Path, typer.Option(help="Output folder.")],
+    method: Annotated[str, typer.Option(help="layercam or gradcam.")] = "layercam",
+    layers: Annotated[
+        Optional[list[str]],  # noqa: UP045 (typer needs Optional here)
+        typer.Option("--layers", help="Module path(s), e.g. features.11 (repeat or list)."),
+    ] = None,
+    target: Annotated[str, typer.Option(help="positive, predicted or a class index.")] = "positive",
+    regions: Annotated[str, typer.Option(help="landmarks or companion (fixed boxes).")] = "companion",
+    batch_size: Annotated[int, typer.Option(help="Images per forward/backward pass.")] = 32,
+) -> None:
+    """CAMs for a trained run: overlays, cams.npz (raw maps) and regions.csv."""
+    from facepsych.attention.pipeline import run_cams
+
+    names = [n for item in (layers or []) for n in item.replace(",", " ").split()]
+    path = run_cams(run_dir, images, out, method=method, layers=names or None, target=target,
+                    regions=regions, batch_size=batch_size)  # fmt: skip
+    typer.echo(f"wrote {path / 'cams.npz'}, {path / 'regions.csv'} and overlays in {path}")
+
+
+@app.command("attention-compare")
+def attention_compare_command(
+    cams: Annotated[Path, typer.Option(help="Folder with cams.npz (from facepsych cam).")],
+    fixations: Annotated[Path, typer.Option(help="CSV: image, x, y[, subject, duration].")],
+    out: Annotated[Path, typer.Option(help="Output metrics CSV.")],
+    sigma: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option(help="Density-map Gaussian sigma in pixels (default: max(H, W) / 30)."),
+    ] = None,
+    sigma_deg: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option(help="Sigma in degrees of visual angle (needs --ppd)."),
+    ] = None,
+    ppd: Annotated[Optional[float], typer.Option(help="Pixels per degree.")] = None,  # noqa: UP045
+    splits: Annotated[int, typer.Option(help="Random splits for AUC-Borji / shuffled.")] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of the AUC draws.")] = 0,
+) -> None:
+    """Compare CAMs with human fixations: NSS, CC, SIM, KL, AUC-Judd/Borji/shuffled per image."""
+    from facepsych.attention.pipeline import compare_attention
+
+    df = compare_attention(cams, fixations, out, sigma=sigma, sigma_deg=sigma_deg, ppd=ppd,
+                           n_splits=splits, seed=seed)  # fmt: skip
+    means = df.drop(columns=["image", "n_fixations", "sigma_px"]).mean(numeric_only=True)
+    typer.echo(f"wrote {out} ({len(df)} images); means: "
+               + ", ".join(f"{k} {v:.3f}" for k, v in means.items()))  # fmt: skip
+
+
 # ---------------------------------------------------------------- experiment runner and report (issue 7)
+
+
+@app.command("run")
+def run_command(
+    config: Annotated[Path, typer.Argument(help="Study config (YAML); see configs/.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Run folder (default: output.dir or runs/NAME).")
+    ] = None,
+    executor: Annotated[str, typer.Option(help="local or ray.")] = "local",
+    workers: Annotated[int, typer.Option(help="Cells run in parallel (processes).")] = 1,
+    resume: Annotated[bool, typer.Option("--resume", help="Skip cells already finished.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Discard an existing run folder's results.")
+    ] = False,
+) -> None:
+    """Run a whole study (train, predict, fit, CAM, report) from one config."""
+    from facepsych.experiment import run_experiment
+
+    run_dir = run_experiment(
+        config, out, executor=executor, workers=workers, resume=resume, force=force
+    )
+    typer.echo(f"run folder: {run_dir}")
+    typer.echo(f"report: {run_dir / 'report.html'}")
+
+
+@app.command("report")
+def report_command(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
+) -> None:
+    """Rebuild RUN_DIR/report.html from the run folder alone."""
+    from facepsych.report import build_report
+
+    typer.echo(f"report: {build_report(run_dir)}")
 
 
 # ---------------------------------------------------------------- synthetic lab, pretraining, demo (issue 8)
