@@ -1,0 +1,97 @@
+"""Training configuration and result dataclasses (the companion's protocol as defaults)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from facepsych.errors import FacepsychError
+
+BALANCE_MODES = ("none", "weights", "sampler")
+
+
+def default_cache_dir() -> Path:
+    """``$FACEPSYCH_CACHE`` or ``~/.cache/facepsych/features``."""
+    env = os.environ.get("FACEPSYCH_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "facepsych" / "features"
+
+
+@dataclass
+class TrainConfig:
+    """Transfer-training settings. Defaults: the companion's Adam lr 1e-4, batch 128, 40 epochs,
+    best validation epoch kept.
+
+    - ``image_size``: overrides the net spec's input size when set.
+    - ``balance``: ``none`` | ``weights`` (cross-entropy weights w_c = N / (2 n_c)) | ``sampler``
+      (each epoch draws N training samples with replacement, P(i) ∝ 1 / n_{c(i)}).
+    - ``augment``: random resized crop (scale 0.8–1) + horizontal flip on training images; forces
+      full forwards (the cache holds un-augmented features).
+    - ``cache``: train the head on cached backbone features when the net allows it.
+    """
+
+    epochs: int = 40
+    batch_size: int = 128
+    lr: float = 1e-4
+    weight_decay: float = 0.0
+    seed: int = 0
+    image_size: int | None = None
+    balance: str = "none"
+    augment: bool = False
+    cache: bool = True
+    cache_dir: str | None = None
+    extract_batch_size: int = 64
+    device: str = "cpu"
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "extract_batch_size"):
+            if int(getattr(self, name)) < 1:
+                value = getattr(self, name)
+                raise FacepsychError(f"{name} must be a positive integer, got {value}")
+        if not float(self.lr) > 0:
+            raise FacepsychError(f"lr must be positive, got {self.lr}")
+        if self.balance not in BALANCE_MODES:
+            raise FacepsychError(
+                f"unknown balance mode {self.balance!r} (use {', '.join(BALANCE_MODES)})"
+            )
+        if self.image_size is not None and int(self.image_size) < 16:
+            raise FacepsychError(f"image_size must be at least 16, got {self.image_size}")
+
+    def resolved_cache_dir(self) -> Path:
+        return Path(self.cache_dir) if self.cache_dir else default_cache_dir()
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class TrainResult:
+    """What one training run produced (the run folder holds the files)."""
+
+    run_dir: Path
+    best_epoch: int
+    best_val_acc: float
+    best_val_loss: float
+    final_val_acc: float
+    epochs: int
+    mode: str  # "cached" or "full-forward"
+    fallback_reason: str | None
+    cache_path: str | None
+    cache_hit: bool
+    extract_seconds: float
+    train_seconds: float
+    n_train: int
+    n_val: int
+    skipped: int
+    metrics: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["run_dir"] = str(self.run_dir)
+        return out

@@ -1,0 +1,111 @@
+"""P(positive) for images with a trained run: arrays for code, a tidy CSV for the command line.
+
+P(positive) = softmax(net(x))[1], x = the run's own preprocessing of the image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm.auto import tqdm
+
+from facepsych.data.records import IMAGE_SUFFIXES
+from facepsych.errors import FacepsychError
+from facepsych.train.atomic import write_text
+
+
+def _open(item: Path | Image.Image) -> Image.Image:
+    if isinstance(item, Image.Image):
+        return item.convert("RGB")
+    try:
+        with Image.open(item) as img:
+            return img.convert("RGB")
+    except FileNotFoundError:
+        raise FacepsychError(f"image not found: {item}") from None
+    except Exception as exc:
+        raise FacepsychError(f"cannot read image {item}: {exc}") from None
+
+
+@torch.no_grad()
+def predict_images(
+    net, images: Sequence[Path | str | Image.Image], *, batch_size: int = 64, progress: bool = False
+) -> np.ndarray:
+    """P(positive) per image, shape (N,), in input order (eval mode, no gradient)."""
+    net.eval()
+    device = next(net.parameters()).device
+    out: list[np.ndarray] = []
+    items = [Path(i) if isinstance(i, str) else i for i in images]
+    for start in tqdm(
+        range(0, len(items), batch_size), desc="predicting", unit="batch", disable=not progress
+    ):
+        batch = [_open(i) for i in items[start : start + batch_size]]
+        logits = net(net.preprocessing.batch(batch).to(device))
+        out.append(torch.softmax(logits.float(), dim=1)[:, 1].cpu().numpy())
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def collect_images(path: str | Path) -> tuple[list[Path], dict[str, list]]:
+    """The images named by ``path`` and extra per-image columns.
+
+    - a continuum folder (``manifest.csv``): frames in level order, columns ``level`` (+ ``step``,
+      ``condition``), read with ``facepsych.stimuli.load_continuum``;
+    - a folder: its image files (recursively, sorted);
+    - a ``.txt`` list (one path per line, relative to the list's folder) or a ``.csv`` with an
+      ``image`` or ``file`` column;
+    - a single image file.
+    """
+    path = Path(path)
+    if path.is_dir() and (path / "manifest.csv").is_file():
+        from facepsych.stimuli import load_continuum
+
+        cont = load_continuum(path)
+        extra: dict[str, list] = {"level": [float(v) for v in cont.levels]}
+        extra["condition"] = [cont.condition] * len(cont.frames)
+        return list(cont.frames), extra
+    if path.is_dir():
+        files = sorted(
+            p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+        )
+        if not files:
+            raise FacepsychError(f"{path}: no image files found")
+        return files, {}
+    if not path.exists():
+        raise FacepsychError(f"images not found: {path}")
+    if path.suffix.lower() == ".txt":
+        lines = [ln.strip() for ln in path.read_text().splitlines() if ln.strip()]
+        return [(path.parent / ln) if not Path(ln).is_absolute() else Path(ln) for ln in lines], {}
+    if path.suffix.lower() == ".csv":
+        import pandas as pd
+
+        table = pd.read_csv(path)
+        column = next((c for c in ("image", "file") if c in table.columns), None)
+        if column is None:
+            raise FacepsychError(f"{path}: needs an 'image' or 'file' column")
+        return [path.parent / str(v) for v in table[column]], {}
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return [path], {}
+    raise FacepsychError(f"{path}: give a folder, a continuum folder, a .txt/.csv list or an image")
+
+
+def predict_to_csv(
+    run_dir: str | Path, images: str | Path, out_csv: str | Path, *, batch_size: int = 64
+):
+    """Predict with a run folder's best model; write the tidy CSV ``image, p_positive,
+    predicted_label`` (+ ``level``, ``condition`` for a continuum) atomically; return the table."""
+    import pandas as pd
+
+    from facepsych.train.runs import load_run
+
+    net = load_run(run_dir)
+    files, extra = collect_images(images)
+    p = predict_images(net, files, batch_size=batch_size, progress=True)
+    table = pd.DataFrame({"image": [str(f) for f in files], "p_positive": p})
+    table["predicted_label"] = np.where(p >= 0.5, "positive", "negative")
+    for key, values in extra.items():
+        table[key] = values
+    write_text(out_csv, table.to_csv(index=False))
+    return table

@@ -1,0 +1,340 @@
+"""Transfer training of a valence head on a frozen backbone (the paper's protocol).
+
+Loss: cross-entropy L = −Σ_i w_{y_i} log softmax(f(x_i))_{y_i} / Σ_i w_{y_i} (w = 1, or
+w_c = N / (2 n_c) with ``balance="weights"``); Adam on the trainable parameters only (the head,
+plus any excitation blocks); the epoch with the best validation accuracy (ties: lower validation
+loss) is kept.
+
+Two paths, chosen automatically and reported (``TrainResult.mode``, the console, config.json):
+
+- ``cached``: the backbone runs once per (model, weights, preprocessing, dataset) via
+  :mod:`facepsych.train.cache`; each epoch only runs ``net.head`` on cached features.
+- ``full-forward``: every batch decodes its images and runs the whole net, as the companion's
+  loop did. Used when a trainable block sits inside the backbone (conv1…conv5 excitation), when
+  ``augment`` is on, or when ``cache=False``.
+
+Deterministic on the CPU: one ``torch.manual_seed(seed)`` governs dropout and augmentation, and
+a seeded ``torch.Generator`` the batch order, so the same seed gives identical metrics and weights.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from facepsych.data import FaceDataset
+from facepsych.errors import FacepsychError
+from facepsych.train.atomic import save_torch, write_json, write_text
+from facepsych.train.cache import cached_features
+from facepsych.train.config import TrainConfig, TrainResult
+
+METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _augmenter(size: int) -> Callable:
+    from torchvision import transforms as T
+
+    return T.Compose(
+        [
+            T.RandomResizedCrop(size, scale=(0.8, 1.0), ratio=(0.9, 1.1), antialias=True),
+            T.RandomHorizontalFlip(),
+        ]
+    )
+
+
+def _epoch_order(labels: torch.Tensor, balance: str, gen: torch.Generator) -> torch.Tensor:
+    n = len(labels)
+    if balance != "sampler":
+        return torch.randperm(n, generator=gen)
+    counts = torch.bincount(labels, minlength=2).double().clamp(min=1)
+    return torch.multinomial(1.0 / counts[labels], n, replacement=True, generator=gen)
+
+
+def _metrics_csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=METRIC_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: r[k] for k in METRIC_COLUMNS})
+    return buf.getvalue()
+
+
+def _fallback_reason(net, config: TrainConfig) -> str | None:
+    if not config.cache:
+        return "feature cache disabled (cache=False)"
+    if not net.cacheable:
+        return (
+            "trainable excitation inside the conv stack ("
+            + ", ".join(k for k in net.excite if k.startswith("conv"))
+            + ")"
+        )
+    if config.augment:
+        return "random augmentation changes the backbone input every epoch"
+    return None
+
+
+class _Batches:
+    """Batches of (inputs, labels) for one split: cached features or decoded images."""
+
+    def __init__(self, net, data: FaceDataset, feats: torch.Tensor | None, augment, device):
+        self.net, self.data, self.feats, self.augment, self.device = (
+            net,
+            data,
+            feats,
+            augment,
+            device,
+        )
+        self.labels = torch.as_tensor(data.labels(), dtype=torch.long)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def get(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        y = self.labels[idx].to(self.device)
+        if self.feats is not None:
+            return self.feats[idx].to(self.device), y
+        images = [self.data.load_image(self.data.samples[int(i)]) for i in idx]
+        if self.augment is not None:
+            images = [self.augment(img) for img in images]
+        return self.net.preprocessing.batch(images).to(self.device), y
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net.head(x) if self.feats is not None else self.net(x)
+
+
+def _evaluate(batches: _Batches, loss_fn: nn.Module, batch_size: int) -> tuple[float, float]:
+    if len(batches) == 0:
+        return math.nan, math.nan
+    batches.net.eval()
+    total_loss, correct = 0.0, 0
+    with torch.no_grad():
+        for start in range(0, len(batches), batch_size):
+            idx = torch.arange(start, min(start + batch_size, len(batches)))
+            x, y = batches.get(idx)
+            out = batches.logits(x)
+            total_loss += float(loss_fn(out, y)) * len(y)
+            correct += int((out.argmax(1) == y).sum())
+    return total_loss / len(batches), correct / len(batches)
+
+
+def check_decodable(dataset: FaceDataset, *, progress: bool = True) -> list[dict]:
+    """Decode every image once; the failures as ``{image_id, item, reason}`` (for skip_bad)."""
+    failed = []
+    for s in tqdm(dataset.samples, desc="checking images", unit="img", disable=not progress):
+        try:
+            dataset.load_image(s)
+        except FacepsychError as exc:
+            failed.append({"image_id": s.image_id, "item": dataset.describe(s), "reason": str(exc)})
+    return failed
+
+
+def _build(net_spec: dict, config: TrainConfig):
+    from facepsych.models import build_model
+
+    spec = dict(net_spec)
+    spec.setdefault("seed", config.seed)
+    if config.image_size is not None:
+        spec["image_size"] = int(config.image_size)
+    spec["freeze"] = True
+    return build_model(**spec)
+
+
+def train_valence(
+    net_spec: dict, dataset: FaceDataset, out_dir: str | Path, config: TrainConfig | None = None
+) -> TrainResult:
+    """Train a valence head for ``build_model(**net_spec)`` on ``dataset``; write the run folder.
+
+    Run folder: ``config.json`` (net spec, TrainConfig, data summary, mode, cache), ``metrics.csv``
+    (epoch, train_loss, train_acc, val_loss, val_acc, seconds; rewritten after every epoch),
+    ``best.pt`` (state dict of the whole FacepsychNet at the best validation epoch),
+    ``learning_curves.png``, ``skipped.csv`` when inputs were skipped. Every file is written
+    atomically; ``config.json`` is written last.
+    """
+    config = config or TrainConfig()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    device = _device(config.device)
+    net = _build(net_spec, config).to(device)
+    reason = _fallback_reason(net, config)
+    mode = "cached" if reason is None else "full-forward"
+    log = tqdm.write if config.progress else (lambda *_: None)
+    log(f"training {net.arch} ({mode}{': ' + reason if reason else ''})")
+
+    # ---- data: cached features (train/val) or lazy images
+    skipped = list(dataset.skipped)
+    cache_path, cache_hit, extract_seconds = None, False, 0.0
+    train_feats = val_feats = None
+    # Augmentation alone leaves the backbone cacheable: validation features are still cached.
+    use_cache_for_val = config.cache and net.cacheable and len(dataset.split("val")) > 0
+    if mode == "cached" or use_cache_for_val:
+        cf = cached_features(
+            net,
+            dataset if mode == "cached" else dataset.split("val"),
+            config.resolved_cache_dir(),
+            batch_size=config.extract_batch_size,
+            device=device,
+            progress=config.progress,
+        )
+        cache_path, cache_hit, extract_seconds = str(cf.path), cf.hit, cf.seconds
+        log(f"features {'reused from' if cf.hit else 'cached to'} {cf.path}")
+        if cf.failed:
+            skipped += cf.failed
+            dataset = dataset.without({f["image_id"] for f in cf.failed})
+    if mode == "full-forward" and dataset.skip_bad:
+        failed = check_decodable(dataset, progress=config.progress)
+        skipped += failed
+        dataset = dataset.without({f["image_id"] for f in failed})
+    train_set, val_set = dataset.split("train"), dataset.split("val")
+    if mode == "cached":
+        train_feats = cf.rows([s.image_id for s in train_set.samples])
+    if use_cache_for_val:
+        val_feats = cf.rows([s.image_id for s in val_set.samples])
+    counts = train_set.class_counts()
+    if min(counts.values()) == 0:
+        raise FacepsychError(
+            f"the training split needs both classes, got {counts} (check the valence map)"
+        )
+
+    torch.manual_seed(config.seed)
+    gen = torch.Generator().manual_seed(config.seed)
+    augment = _augmenter(net.preprocessing.image_size) if config.augment else None
+    train_b = _Batches(net, train_set, train_feats, augment, device)
+    val_b = _Batches(net, val_set, val_feats, None, device)
+    weight = None
+    if config.balance == "weights":
+        weight = torch.as_tensor(train_set.class_weights(), dtype=torch.float32, device=device)
+    loss_fn = nn.CrossEntropyLoss(weight=weight)
+    eval_loss = nn.CrossEntropyLoss()
+    from facepsych.models import trainable_parameters
+
+    params = trainable_parameters(net)
+    optim = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+
+    rows: list[dict] = []
+    best: tuple[float, float] | None = None
+    best_state: dict | None = None
+    best_epoch = 0
+    t_train = time.perf_counter()
+    n_batches = math.ceil(len(train_b) / config.batch_size)
+    for epoch in range(1, config.epochs + 1):
+        t0 = time.perf_counter()
+        net.train()
+        order = _epoch_order(train_b.labels, config.balance, gen)
+        total_loss, correct, seen = 0.0, 0, 0
+        bar = tqdm(
+            total=n_batches,
+            desc=f"epoch {epoch}/{config.epochs}",
+            unit="batch",
+            leave=False,
+            disable=not config.progress,
+        )
+        for start in range(0, len(order), config.batch_size):
+            idx = order[start : start + config.batch_size]
+            x, y = train_b.get(idx)
+            logits = train_b.logits(x)
+            loss = loss_fn(logits, y)
+            optim.zero_grad(set_to_none=True)
+            loss.backward()
+            optim.step()
+            total_loss += float(loss.detach()) * len(y)
+            correct += int((logits.detach().argmax(1) == y).sum())
+            seen += len(y)
+            bar.update(1)
+        bar.close()
+        val_loss, val_acc = _evaluate(val_b, eval_loss, max(config.batch_size, 256))
+        row = {
+            "epoch": epoch,
+            "train_loss": total_loss / seen,
+            "train_acc": correct / seen,
+            "val_loss": val_loss,
+            "val_acc": val_acc,
+            "seconds": time.perf_counter() - t0,
+        }
+        rows.append(row)
+        score = (val_acc, -val_loss) if not math.isnan(val_acc) else (0.0, float(epoch))
+        if best is None or score > best:
+            best, best_epoch = score, epoch
+            best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        write_text(out / "metrics.csv", _metrics_csv(rows))
+        log(
+            f"epoch {epoch}: train_loss {row['train_loss']:.4f} acc {row['train_acc']:.3f}"
+            f"  val_loss {val_loss:.4f} acc {val_acc:.3f}"
+        )
+    train_seconds = time.perf_counter() - t_train
+
+    assert best_state is not None
+    net.load_state_dict(best_state)
+    save_torch(out / "best.pt", {k: v.cpu() for k, v in best_state.items()})
+    _write_skipped(out, skipped)
+    try:
+        from facepsych.report.learning_curves import plot_learning_curves
+
+        plot_learning_curves(rows, out / "learning_curves.png", title=f"{net.arch} ({mode})")
+    except ImportError:  # pragma: no cover - matplotlib is a core dependency
+        pass
+    best_row = rows[best_epoch - 1]
+    result = TrainResult(
+        run_dir=out,
+        best_epoch=best_epoch,
+        best_val_acc=best_row["val_acc"],
+        best_val_loss=best_row["val_loss"],
+        final_val_acc=rows[-1]["val_acc"],
+        epochs=config.epochs,
+        mode=mode,
+        fallback_reason=reason,
+        cache_path=cache_path,
+        cache_hit=cache_hit,
+        extract_seconds=extract_seconds,
+        train_seconds=train_seconds,
+        n_train=len(train_set),
+        n_val=len(val_set),
+        skipped=len(skipped),
+        metrics=rows,
+    )
+    summary = dataset.summary()
+    summary["skipped"] = len(skipped)
+    write_json(
+        out / "config.json",
+        json.loads(
+            json.dumps(
+                {
+                    "net": net.spec(),
+                    "train": config.as_dict(),
+                    "data": summary,
+                    "preprocessing": net.preprocessing.as_dict(),
+                    "weight_info": net.weight_info.as_dict(),
+                    "result": {k: v for k, v in result.as_dict().items() if k != "metrics"},
+                },
+                default=str,
+            )
+        ),
+    )
+    return result
+
+
+def _write_skipped(out: Path, skipped: list[dict]) -> None:
+    path = out / "skipped.csv"
+    if not skipped:
+        path.unlink(missing_ok=True)
+        return
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=("item", "reason"), lineterminator="\n")
+    writer.writeheader()
+    for s in skipped:
+        writer.writerow({"item": s.get("item", ""), "reason": s.get("reason", "")})
+    write_text(path, buf.getvalue())
