@@ -305,7 +305,7 @@ def cam_command(
         typer.Option("--layers", help="Module path(s), e.g. features.11 (repeat or list)."),
     ] = None,
     target: Annotated[str, typer.Option(help="positive, predicted or a class index.")] = "positive",
-    regions: Annotated[str, typer.Option(help="landmarks or companion (fixed boxes).")] = "companion",
+    regions: Annotated[str, typer.Option(help="landmarks or companion (boxes).")] = "companion",
     batch_size: Annotated[int, typer.Option(help="Images per forward/backward pass.")] = 32,
 ) -> None:
     """CAMs for a trained run: overlays, cams.npz (raw maps) and regions.csv."""
