@@ -382,6 +382,135 @@ def report_command(
 
 # ---------------------------------------------------------------- synthetic lab, pretraining, demo (issue 8)
 
+synth_app = typer.Typer(
+    no_args_is_help=True, help="Write data sets from the built-in synthetic face lab."
+)
+app.add_typer(synth_app, name="synth")
+_WEIGHTS_HELP = "Expression per region, e.g. 'brows=0,eyes=1,mouth=0' (default all 1)."
+_SHEET_HELP = "Also save a contact sheet PNG of what was written here."
+
+
+@synth_app.command("faces")
+def synth_faces_command(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    identities: Annotated[int, typer.Option(help="Number of identities.")] = 40,
+    per_identity: Annotated[int, typer.Option(help="Faces per identity (half positive).")] = 10,
+    size: Annotated[int, typer.Option(help="Image size in pixels.")] = 64,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    nuisance: Annotated[float, typer.Option(help="Nuisance strength (0 = none).")] = 1.0,
+    weights: Annotated[str | None, typer.Option(help=_WEIGHTS_HELP)] = None,
+    val_fraction: Annotated[float, typer.Option(help="Share of identities in 'val'.")] = 0.2,
+    identity_set: Annotated[
+        bool, typer.Option("--identity-set", help="One sub-folder per identity (pre-training).")
+    ] = False,
+    sheet: Annotated[Path | None, typer.Option(help=_SHEET_HELP)] = None,
+) -> None:
+    """Expressive faces with valence labels (folder format + labels.csv + landmarks.csv), or with
+    --identity-set a VGGFace2-style identity folder."""
+    from facepsych.synthetic import sheet_of_folder, write_expression_set, write_identity_set
+
+    if identity_set:
+        ws = write_identity_set(
+            out, n_identities=identities, per_identity=per_identity, size=size, seed=seed,
+            nuisance=nuisance,
+        )  # fmt: skip
+    else:
+        ws = write_expression_set(
+            out, n_identities=identities, per_identity=per_identity, size=size, seed=seed,
+            nuisance=nuisance, weights=weights, val_fraction=val_fraction,
+        )  # fmt: skip
+    typer.echo(f"wrote {ws.n_images} faces of {len(ws.identities)} identities to {ws.root}")
+    if sheet is not None:
+        typer.echo(f"contact sheet: {sheet_of_folder(out, sheet)}")
+
+
+@synth_app.command("objects")
+def synth_objects_command(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    per_class: Annotated[int, typer.Option(help="Images per class.")] = 40,
+    classes: Annotated[str | None, typer.Option(help="Comma-separated subset of classes.")] = None,
+    size: Annotated[int, typer.Option(help="Image size in pixels.")] = 64,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    nuisance: Annotated[float, typer.Option(help="Nuisance strength (0 = none).")] = 1.0,
+    sheet: Annotated[Path | None, typer.Option(help=_SHEET_HELP)] = None,
+) -> None:
+    """Procedural objects (shapes, patterns, scenes), one sub-folder per class."""
+    from facepsych.synthetic import sheet_of_folder, write_object_set
+
+    names = [c.strip() for c in classes.split(",") if c.strip()] if classes else None
+    ws = write_object_set(
+        out, classes=names, per_class=per_class, size=size, seed=seed, nuisance=nuisance
+    )
+    typer.echo(f"wrote {ws.n_images} images of {len(ws.classes)} classes to {ws.root}")
+    if sheet is not None:
+        typer.echo(f"contact sheet: {sheet_of_folder(out, sheet)}")
+
+
+@synth_app.command("continuum")
+def synth_continuum_command(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    count: Annotated[int, typer.Option(help="Number of continua (held-out identities).")] = 1,
+    identity: Annotated[int | None, typer.Option(help="First identity seed.")] = None,
+    steps: Annotated[int, typer.Option(help="Morph steps (level 0 = most negative).")] = 21,
+    size: Annotated[int, typer.Option(help="Image size in pixels.")] = 96,
+    seed: Annotated[int, typer.Option(help="Random seed (pose/background).")] = 0,
+    nuisance: Annotated[
+        float, typer.Option(help="Nuisance strength, fixed along a continuum.")
+    ] = 0.0,
+    weights: Annotated[str | None, typer.Option(help=_WEIGHTS_HELP)] = None,
+    occlude: Annotated[
+        str | None, typer.Option(help="Also write occluded versions, e.g. 'eyes,nose,mouth'.")
+    ] = None,
+    sheet: Annotated[Path | None, typer.Option(help=_SHEET_HELP)] = None,
+) -> None:
+    """21-step expression continua of held-out identities (continuum folder format, ibug68)."""
+    from facepsych.synthetic import CONTINUUM_IDS, sheet_of_folder, write_continuum_set
+
+    regions = [r.strip() for r in occlude.split(",") if r.strip()] if occlude else []
+    dirs = write_continuum_set(
+        out, n_continua=count, steps=steps, size=size, seed=seed, nuisance=nuisance,
+        weights=weights, occlusions=regions,
+        first_identity=CONTINUUM_IDS if identity is None else identity,
+    )  # fmt: skip
+    typer.echo(f"wrote {len(dirs)} continuum folder(s) under {out}")
+    if sheet is not None:
+        typer.echo(f"contact sheet: {sheet_of_folder(dirs[0], sheet, columns=7)}")
+
+
+@app.command("pretrain")
+def pretrain_command(
+    out: Annotated[Path, typer.Option("--out", help="Checkpoint to write (CKPT.pth).")],
+    task: Annotated[str, typer.Option(help="identity or objects.")] = "identity",
+    arch: Annotated[str, typer.Option(help="alexnet, vgg11, vgg13, vgg16, ...")] = "alexnet",
+    data: Annotated[
+        str, typer.Option(help="'synthetic' or a folder with one sub-folder per class.")
+    ] = "synthetic",
+    epochs: Annotated[int, typer.Option(help="Training epochs.")] = 5,
+    image_size: Annotated[int, typer.Option(help="Input size in pixels.")] = 64,
+    batch_size: Annotated[int, typer.Option(help="Batch size per process.")] = 64,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 3e-4,
+    hidden: Annotated[int, typer.Option(help="Classifier hidden width.")] = 512,
+    classes: Annotated[int, typer.Option(help="Synthetic: identities / object classes.")] = 32,
+    per_class: Annotated[int, typer.Option(help="Synthetic: images per class.")] = 40,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    workers: Annotated[int, typer.Option(help="Data-loader worker processes.")] = 0,
+) -> None:
+    """Pre-train a whole network on face identities or object classes; saves a torchvision-format
+    state dict for --weights file:CKPT.pth. Runs data-parallel under torchrun."""
+    from facepsych.train.pretrain import PretrainConfig, pretrain
+
+    cfg = PretrainConfig(
+        task=task, arch=arch, data=data, epochs=epochs, image_size=image_size,
+        batch_size=batch_size, lr=lr, hidden=hidden, classes=classes, per_class=per_class,
+        seed=seed, workers=workers,
+    )  # fmt: skip
+    res = pretrain(cfg, out)
+    last = res.history[-1]
+    typer.echo(
+        f"wrote {res.path} ({res.num_classes} classes, {res.world_size} process(es), "
+        f"val acc {last['val_acc']:.3f}, {res.seconds:.0f} s)"
+    )
+
 
 # ---------------------------------------------------------------- entry point
 

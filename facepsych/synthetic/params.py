@@ -183,17 +183,35 @@ class RegionWeights:
         return asdict(self)
 
     @classmethod
-    def coerce(cls, w: RegionWeights | Mapping | None) -> RegionWeights:
+    def coerce(cls, w: RegionWeights | Mapping | str | None) -> RegionWeights:
+        """Accept a RegionWeights, a mapping, a ``"brows=0,eyes=1,mouth=0.5"`` string or None."""
         if w is None:
             return cls()
         if isinstance(w, RegionWeights):
             return w
+        if isinstance(w, str):
+            w = cls._parse(w)
         unknown = sorted(set(w) - {"brows", "eyes", "mouth"})
         if unknown:
             raise FacepsychError(
                 f"unknown expression region(s): {', '.join(unknown)} (use brows, eyes, mouth)"
             )
         return cls(**{k: float(v) for k, v in w.items()})
+
+    @staticmethod
+    def _parse(text: str) -> dict[str, float]:
+        out = {}
+        for part in filter(None, (t.strip() for t in text.split(","))):
+            key, sep, val = part.partition("=")
+            try:
+                if not sep:
+                    raise ValueError
+                out[key.strip()] = float(val)
+            except ValueError:
+                raise FacepsychError(
+                    f"bad region weight {part!r}; write e.g. 'brows=0,eyes=1,mouth=0'"
+                ) from None
+        return out
 
 
 #: Background kinds by index (see :mod:`facepsych.synthetic.textures`).

@@ -304,6 +304,7 @@ def write_synthetic_continuum(
     nuisance: Nuisance | float | None = 0.0,
     weights: RegionWeights | Mapping | None = None,
     expression_range: tuple[float, float] = (-1.0, 1.0),
+    condition: str | None = None,
 ) -> Path:
     """Write one continuum folder (``step_00.png …``, ``landmarks_00.csv …``, ``manifest.csv``,
     scheme ``ibug68``) and return the folder. ``source_a``/``source_b`` name the identity and the
@@ -329,6 +330,7 @@ def write_synthetic_continuum(
         scheme="ibug68",
         source_a=f"synthetic:{tag}:e={exprs[0]:.2f}",
         source_b=f"synthetic:{tag}:e={exprs[-1]:.2f}",
+        condition=condition,
     )
     meta = {
         "identity": tag,
@@ -354,28 +356,66 @@ def write_continuum_set(
     size: int = 96,
     seed: int = 0,
     nuisance: float = 0.0,
-    weights: RegionWeights | Mapping | None = None,
+    weights: RegionWeights | Mapping | str | None = None,
     first_identity: int = CONTINUUM_IDS,
+    occlusions: Sequence[str] = (),
+    subfolders: bool | None = None,
     progress: bool = True,
 ) -> list[Path]:
-    """``n_continua`` continua of held-out identities, one sub-folder each (``n100000`` …)."""
+    """Continua of held-out identities ``first_identity + i``; returns every folder written.
+
+    Layout: ``out_dir/<identity>/`` per continuum (``subfolders`` None: only when
+    ``n_continua`` > 1, else ``out_dir`` itself is the continuum). With ``occlusions`` (any of
+    eyes, nose, mouth), each continuum becomes ``<identity>/full/`` (condition ``full``) plus
+    ``<identity>/<region>/`` made by :func:`facepsych.stimuli.occlude_continuum` from the exact
+    landmarks.
+    """
     _check_counts(n_continua=n_continua)
+    occlusions = list(occlusions)
+    bad = sorted(set(occlusions) - {"eyes", "nose", "mouth"})
+    if bad:
+        raise FacepsychError(
+            f"unknown occlusion region(s): {', '.join(bad)} (use eyes, nose, mouth)"
+        )
     root = _prepare(out_dir)
+    nest = n_continua > 1 if subfolders is None else bool(subfolders)
     out = []
     for i in tqdm(range(n_continua), desc="synth continua", disable=not progress, leave=False):
         ident = first_identity + i
+        base = root / identity_name(ident) if nest else root
+        full = base / "full" if occlusions else base
         out.append(
             write_synthetic_continuum(
-                root / identity_name(ident),
-                ident,
-                steps,
-                size=size,
-                seed=int(seed) * 1000 + i,
-                nuisance=nuisance,
-                weights=weights,
+                full, ident, steps, size=size, seed=int(seed) * 1000 + i, nuisance=nuisance,
+                weights=weights, condition="full" if occlusions else None,
             )
-        )
+        )  # fmt: skip
+        if occlusions:
+            from facepsych.stimuli.occlude import occlude_continuum
+
+            for region in occlusions:
+                occlude_continuum(full, region, base / region)
+                out.append(base / region)
     return out
+
+
+def sheet_of_folder(folder, path, *, columns: int = 8, limit: int = 64) -> Path:
+    """Contact sheet of the images a writer produced (continuum steps in order; else the first
+    ``limit`` images found, alternating class folders)."""
+    from PIL import Image
+
+    from facepsych.synthetic.sheets import save_contact_sheet
+
+    folder = Path(folder)
+    files = sorted(folder.glob("step_*.png"))
+    if not files:
+        groups = [sorted(d.glob("*.png")) for d in sorted(folder.iterdir()) if d.is_dir()]
+        groups = [g for g in groups if g]
+        per = max(1, limit // max(len(groups), 1))
+        files = [f for g in groups for f in g[:per]][:limit]
+    if not files:
+        raise FacepsychError(f"no images found under {folder}")
+    return save_contact_sheet([Image.open(f) for f in files], columns, path)
 
 
 def _csv(path: Path, header: list[str], rows: list[list]) -> None:
