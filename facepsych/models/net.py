@@ -185,7 +185,11 @@ def _torchvision_model(arch: str) -> nn.Module:
             f"unknown architecture {arch!r}; use one of {', '.join(PAPER_ARCHS)} or a torchvision "
             "classification model with `features` and `classifier` (e.g. vgg19, mobilenet_v2)"
         )
-    model = torchvision.models.get_model(name, weights=None)
+    if _init_family(name) is None:
+        model = torchvision.models.get_model(name, weights=None)
+    else:  # structure only; _materialize initialises what is kept (skips the discarded head)
+        with torch.device("meta"):
+            model = torchvision.models.get_model(name, weights=None)
     features = getattr(model, "features", None)
     classifier = getattr(model, "classifier", None)
     if not isinstance(features, nn.Module) or not isinstance(classifier, nn.Module):
@@ -200,6 +204,42 @@ def _torchvision_model(arch: str) -> nn.Module:
             "layers that need a feature map, not a pooled vector"
         )
     return model
+
+
+def _init_family(name: str) -> str | None:
+    """Archs whose torchvision initialisation is replicated by :func:`_materialize`."""
+    if name == "alexnet":
+        return "default"
+    if name.startswith("vgg"):
+        return "vgg"
+    return None
+
+
+def _materialize(model: nn.Module, family: str | None) -> None:
+    """Allocate a meta-built model on the default device and initialise it like torchvision.
+
+    ``default`` (AlexNet): each layer's own ``reset_parameters`` (PyTorch defaults).
+    ``vgg``: as torchvision's VGG: conv weights ~ kaiming-normal (fan_out, relu), conv biases 0,
+    BN weight 1 / bias 0, Linear weights ~ N(0, 0.01²), biases 0. Layers built outside the meta
+    context (already real) are re-initialised the same way, so the whole net follows one rule.
+    Under a ``torch.device("meta")`` context nothing is allocated (the zoo tables use that).
+    """
+    target = torch.empty(0).device
+    if family is None or target.type == "meta":
+        return
+    model.to_empty(device=target)
+    for m in model.modules():
+        if hasattr(m, "reset_parameters"):
+            m.reset_parameters()
+        if family != "vgg":
+            continue
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.constant_(m.bias, 0)
+        elif isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0, 0.01)
+            nn.init.constant_(m.bias, 0)
 
 
 def _pooling(model: nn.Module, arch: str) -> nn.Module:
@@ -308,6 +348,7 @@ def build_model(
     def _build() -> FacepsychNet:
         model = _torchvision_model(arch)
         classifier = _resize_classifier(model.classifier, int(num_classes), hidden)
+        _materialize(model, _init_family(torchvision_name(arch)))
         excite, positions = _excitation_blocks(arch, excitation, reduction, classifier)
         config = {
             "arch": arch,

@@ -1,0 +1,72 @@
+"""Preprocessing: exact normalised values for known colours, shapes, named choices, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from facepsych.errors import FacepsychError
+from facepsych.models import Preprocessing, preprocessing_for
+
+
+def _solid(rgb, size=(9, 7)) -> Image.Image:
+    return Image.new("RGB", size, tuple(rgb))
+
+
+def test_imagenet_values_of_a_solid_colour():
+    prep = preprocessing_for("imagenet", image_size=5)
+    out = prep(_solid((255, 0, 128)))
+    assert out.shape == (3, 5, 5) and out.dtype == torch.float32
+    expected = [(1.0 - 0.485) / 0.229, (0.0 - 0.456) / 0.224, (128 / 255 - 0.406) / 0.225]
+    for c in range(3):
+        assert torch.allclose(out[c], torch.full((5, 5), expected[c]), atol=1e-5)
+
+
+def test_vggface_subtracts_the_mean_in_0_255():
+    prep = preprocessing_for("vggface", image_size=4)
+    out = prep(_solid((200, 100, 50)))
+    expected = [200 - 129.186, 100 - 104.762, 50 - 93.594]
+    for c in range(3):
+        assert torch.allclose(out[c], torch.full((4, 4), expected[c]), atol=1e-4)
+    assert prep.scale == 255.0 and prep.std == (1.0, 1.0, 1.0)
+
+
+def test_half_maps_0_255_to_minus_one_one():
+    prep = preprocessing_for("half", image_size=3)
+    assert torch.allclose(prep(_solid((0, 0, 0))), torch.full((3, 3, 3), -1.0))
+    assert torch.allclose(prep(_solid((255, 255, 255))), torch.full((3, 3, 3), 1.0))
+
+
+def test_resize_grey_to_rgb_and_batch():
+    prep = preprocessing_for("imagenet", image_size=16)
+    grey = Image.new("L", (40, 30), 77)
+    batch = prep.batch([grey, _solid((1, 2, 3), (16, 16))])
+    assert batch.shape == (2, 3, 16, 16)
+    assert prep.batch([]).shape == (0, 3, 16, 16)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    rgb=st.tuples(*[st.integers(0, 255)] * 3),
+    name=st.sampled_from(["imagenet", "vggface", "half"]),
+)
+def test_invert_round_trips_to_rgb(rgb, name):
+    prep = preprocessing_for(name, image_size=2)
+    back = prep.invert(prep(_solid(rgb)))
+    assert np.allclose(back[:, 0, 0].numpy(), np.asarray(rgb) / 255.0, atol=1e-5)
+
+
+def test_as_dict_round_trip():
+    prep = preprocessing_for("vggface", image_size=112)
+    assert Preprocessing.from_dict(prep.as_dict()) == prep
+    assert prep.as_dict()["mean"] == [129.186, 104.762, 93.594]
+
+
+def test_unknown_name_is_one_clear_line():
+    with pytest.raises(FacepsychError) as err:
+        preprocessing_for("caffe")
+    assert str(err.value) == "unknown preprocessing 'caffe'; choose one of: imagenet, vggface, half"
