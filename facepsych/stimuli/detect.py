@@ -84,3 +84,19 @@ def detect_landmarks(
             f"{len(faces)} faces found in {name}; crop it or use --largest to take the largest"
         )
     return faces[0][0]
+
+
+def detect_to_file(
+    image, out, *, detector: str = "dlib", largest: bool = False, model_path=None
+) -> tuple[Path, int]:
+    """Detect the landmarks of ``image`` and write them to ``out`` (``.tem``/``.pts``/``.csv``/
+    ``.json``, checked before detecting). Returns ``(path, number of points)``."""
+    from facepsych.stimuli.landmarks import LANDMARK_SUFFIXES, Landmarks, write_landmarks
+
+    out = Path(out)
+    if out.suffix.lower() not in LANDMARK_SUFFIXES:
+        raise FacepsychError(
+            f"{out}: unknown landmark file type {out.suffix!r}; use one of {LANDMARK_SUFFIXES}"
+        )
+    pts = detect_landmarks(image, detector=detector, largest=largest, model_path=model_path)
+    return write_landmarks(out, Landmarks(pts, "ibug68")), len(pts)

@@ -200,3 +200,35 @@ def _manifest_meta(src: Path) -> dict:
         else:
             meta[key] = [""] * len(rows)
     return meta
+
+
+def occlude_path(
+    src,
+    region: str,
+    out_dir,
+    *,
+    landmarks=None,
+    detector: str | None = None,
+    largest: bool = False,
+    **options,
+) -> Path:
+    """Occlude a continuum folder (→ :func:`occlude_continuum`, returns its manifest) or one
+    image (landmarks from ``landmarks``/``detector``/a sibling file unless ``boxes`` are given;
+    writes ``out_dir/<stem>_<region>.png`` and returns it)."""
+    from facepsych.stimuli.morph import landmarks_for
+
+    src = Path(src)
+    if src.is_dir() or src.suffix.lower() == ".csv":
+        return occlude_continuum(src, region, out_dir, **options)
+    if not src.is_file():
+        raise FacepsychError(f"not found: {src}")
+    rgb = load_rgb(src)
+    pts, scheme = None, None
+    if options.get("boxes") is None:
+        pts, scheme = landmarks_for(src, landmarks, detector=detector, largest=largest)
+    options.pop("progress", None)
+    img = occlude_image(rgb, region, landmarks=pts, scheme=scheme, **options)
+    out = Path(out_dir) / f"{src.stem}_{region}.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    img.save(out)
+    return out

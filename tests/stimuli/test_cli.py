@@ -1,0 +1,106 @@
+"""The issue-5 commands: facepsych landmarks, morph, occlude, continuum."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from facepsych.cli import main
+from facepsych.stimuli import load_continuum, write_landmarks
+from tests.stimuli.faces import ibug_face, textured_image
+
+
+def run(argv, capsys):
+    try:
+        main([str(a) for a in argv])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def pair(tmp_path):
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    Image.fromarray(textured_image(64, 1)).save(a)
+    Image.fromarray(textured_image(64, 2)).save(b)
+    write_landmarks(tmp_path / "a.csv", ibug_face(64))
+    write_landmarks(tmp_path / "b.csv", ibug_face(64, smile=1))
+    return a, b
+
+
+def test_morph_occlude_continuum_chain(pair, tmp_path, capsys):
+    a, b = pair
+    code, out, _ = run(["morph", a, b, "--landmarks-a", tmp_path / "a.csv", "--landmarks-b",
+                        tmp_path / "b.csv", "--steps", 5, "--size", 48, "--out", tmp_path / "m"],
+                       capsys)  # fmt: skip
+    assert code == 0 and "wrote 5 frames" in out
+    cont = load_continuum(tmp_path / "m")
+    assert len(cont) == 5 and Image.open(cont.frames[0]).size == (48, 48)
+
+    code, out, _ = run(["occlude", tmp_path / "m", "--region", "eyes", "--fill", "blur", "--out",
+                        tmp_path / "e"], capsys)  # fmt: skip
+    assert code == 0 and load_continuum(tmp_path / "e").condition == "eyes"
+
+    code, out, _ = run(["continuum", tmp_path / "m", "--reverse", "--every", 2, "--out",
+                        tmp_path / "idx.csv"], capsys)  # fmt: skip
+    assert code == 0
+    idx = load_continuum(tmp_path / "idx.csv")
+    assert [f.name for f in idx.frames] == ["step_04.png", "step_02.png", "step_00.png"]
+    np.testing.assert_allclose(idx.levels, [0, 0.5, 1])
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--steps", "1"], "error: steps must be an integer >= 2, got 1"),
+        (
+            ["--landmarks-b", "short.csv"],
+            "error: landmark count mismatch: A has 68 points, B has 5",
+        ),
+        (
+            ["--landmarks-b", "far.csv"],
+            "error: 68 landmark(s) of image B lie outside the 64x64 image",
+        ),
+    ],
+)
+def test_morph_bad_input_one_line_nothing_written(pair, tmp_path, capsys, extra, message):
+    a, b = pair
+    write_landmarks(tmp_path / "short.csv", ibug_face(64)[:5])
+    write_landmarks(tmp_path / "far.csv", ibug_face(64) + 500)
+    extra = [str(tmp_path / e) if e.endswith(".csv") else e for e in extra]
+    code, _, err = run(["morph", a, b, "--out", tmp_path / "out", *extra], capsys)
+    assert code == 2 and err.strip() == message
+    assert not (tmp_path / "out").exists()
+
+
+def test_unreadable_image_and_occlude_without_landmarks(tmp_path, capsys):
+    bad = tmp_path / "bad.jpg"
+    bad.write_text("nope")
+    code, _, err = run(["morph", bad, bad, "--out", tmp_path / "o"], capsys)
+    assert code == 2 and err.strip() == f"error: {bad}: unreadable image (UnidentifiedImageError)"
+    img = tmp_path / "face.png"
+    Image.fromarray(textured_image(32)).save(img)
+    code, _, err = run(["occlude", img, "--region", "eyes", "--out", tmp_path / "o"], capsys)
+    assert code == 2 and "no landmarks for" in err and err.count("\n") == 1
+    code, out, _ = run(["occlude", img, "--region", "eyes", "--boxes", "companion", "--out",
+                        tmp_path / "o"], capsys)  # fmt: skip
+    assert code == 0 and (tmp_path / "o" / "face_eyes.png").is_file()
+
+
+def test_landmarks_command_rejects_bad_suffix_before_detecting(tmp_path, capsys):
+    img = tmp_path / "face.png"
+    Image.fromarray(textured_image(32)).save(img)
+    code, _, err = run(["landmarks", img, "--out", tmp_path / "x.doc"], capsys)
+    assert code == 2 and "unknown landmark file type '.doc'" in err
+
+
+def test_landmarks_command_on_a_real_face(london_faces, tmp_path, capsys):
+    pytest.importorskip("dlib")
+    pytest.importorskip("face_recognition_models")
+    code, out, _ = run(["landmarks", london_faces / "smiling" / "002.jpg", "--out",
+                        tmp_path / "s.tem"], capsys)  # fmt: skip
+    assert code == 0 and "wrote 68 landmarks" in out
+    assert (tmp_path / "s.tem").read_text().startswith("68\n")
