@@ -85,8 +85,10 @@ class TrainingConfig(_Strict):
     weight_decay: float = Field(0.0, ge=0.0)
     image_size: int = Field(224, ge=16)
     hidden: int | None = Field(None, ge=1)
-    device: str = "auto"
-    num_workers: int = Field(0, ge=0)
+    balance: Literal["none", "weights", "sampler"] = "none"
+    augment: bool = False
+    cache: bool = Field(True, description="train on cached frozen features when possible")
+    device: str = Field("auto", description="auto (cuda when available), cpu, cuda, cuda:N")
 
 
 class TrainingOverrides(_Strict):
@@ -110,9 +112,11 @@ class PretrainSpec(_Strict):
     epochs: int = Field(5, ge=1)
     image_size: int = Field(64, ge=16)
     batch_size: int = Field(64, ge=1)
-    lr: float = Field(1e-3, gt=0.0)
+    lr: float = Field(3e-4, gt=0.0)
+    hidden: int | None = Field(512, ge=1)
+    classes: int = Field(32, ge=2, description="synthetic identities / object classes")
+    per_class: int = Field(40, ge=2, description="synthetic images per class")
     seed: int = 0
-    options: dict[str, Any] = Field(default_factory=dict)
 
 
 class ModelEntry(_Strict):
@@ -201,7 +205,8 @@ class SyntheticContinua(_Strict):
     identities: int = Field(3, ge=1)
     steps: int = Field(21, ge=3)
     image_size: int = Field(64, ge=16)
-    seed: int = 1000
+    first_identity: int = Field(100_000, ge=0, description="held-out identity seeds start here")
+    seed: int = 0
     options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -216,7 +221,8 @@ class MorphRecipe(_Strict):
 
 
 class ContinuumSource(_Strict):
-    """Exactly one of ``path`` (a continuum folder or a folder of them), ``synthetic``, ``morph``."""
+    """Exactly one of ``path`` (a continuum folder or a folder of them), ``synthetic``,
+    ``morph``."""
 
     name: str | None = None
     path: str | None = None

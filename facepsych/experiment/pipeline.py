@@ -39,8 +39,12 @@ def _train_config(training: dict[str, Any], seed: int, cache_dir: str | None) ->
         names = set(getattr(TrainConfig, "model_fields", {}))
     values = dict(training)
     values["seed"] = seed
+    values["progress"] = False
+    if values.get("device", "auto") == "auto":
+        import torch
+
+        values["device"] = "cuda" if torch.cuda.is_available() else "cpu"
     if cache_dir is not None:
-        values["feature_cache"] = cache_dir
         values["cache_dir"] = cache_dir
     return TrainConfig(**{k: v for k, v in values.items() if k in names and v is not None})
 

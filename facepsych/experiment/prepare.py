@@ -70,10 +70,12 @@ def prepare_data(cfg: ExperimentConfig) -> tuple[str, str, dict[str, Any]]:
     def build(tmp: Path) -> None:
         write_expression_set(
             tmp,
-            identities=syn.identities,
+            n_identities=syn.identities,
             per_identity=syn.images_per_identity,
             size=syn.image_size,
             seed=syn.seed,
+            val_fraction=cfg.data.val_fraction,
+            progress=False,
             **syn.options,
         )
 
@@ -104,18 +106,7 @@ def prepare_weights(cfg: ExperimentConfig, *, log=print) -> tuple[dict[str, str]
                 f"pre-training {name}: {spec.arch} on {spec.task} ({spec.data}), "
                 f"{spec.epochs} epochs"
             )
-            pretrain(
-                task=spec.task,
-                arch=spec.arch,
-                data=spec.data,
-                out=tmp / "backbone.pth",
-                epochs=spec.epochs,
-                image_size=spec.image_size,
-                batch_size=spec.batch_size,
-                lr=spec.lr,
-                seed=spec.seed,
-                **spec.options,
-            )
+            pretrain(out=tmp / "backbone.pth", progress=False, **spec.model_dump())
 
         folder, hit = cached("pretrained", settings, build)
         ckpt = folder / "backbone.pth"
@@ -148,23 +139,24 @@ def _continuum_folders(src: ContinuumSource, index: int, root: Path) -> list[tup
         prefix = f"{src.name}-" if src.name else ""
         return [(prefix + p.name, p) for p in subs]
     if src.synthetic is not None:
-        from facepsych.synthetic import sample_identity, write_synthetic_continuum
+        from facepsych.synthetic import identity_name, write_synthetic_continuum
 
         syn = src.synthetic
         out = []
         for k in range(syn.identities):
-            name = f"{src.name or 'synthetic'}-{k:02d}"
+            ident = syn.first_identity + k
+            name = f"{src.name}-{identity_name(ident)}" if src.name else identity_name(ident)
             folder = root / name / "full"
-            if not (folder / "manifest.csv").is_file():
-                identity = sample_identity(syn.seed + k)
+            if not (folder / ".complete").is_file():
                 write_synthetic_continuum(
                     folder,
-                    identity,
-                    steps=syn.steps,
+                    ident,
+                    syn.steps,
                     size=syn.image_size,
-                    seed=syn.seed + k,
+                    seed=syn.seed * 1000 + k,
                     **syn.options,
                 )
+                write_text(folder / ".complete", "")
             out.append((name, folder))
         return out
     assert src.morph is not None
@@ -223,7 +215,7 @@ def prepare_stimuli(cfg: ExperimentConfig, run: RunFolder) -> list[StimulusSet]:
                 if not (out / ".complete").is_file():
                     kwargs: dict[str, Any] = {"fill": cfg.stimuli.occlusion.fill}
                     if cfg.stimuli.occlusion.regions == "boxes":
-                        kwargs["boxes"] = True
+                        kwargs["boxes"] = "companion"
                     occlude_continuum(folder, cond, out, **kwargs)
                     write_text(out / ".complete", "")
                 sets.append(StimulusSet(name, cond, str(out)))

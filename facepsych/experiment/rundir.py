@@ -189,7 +189,7 @@ class RunFolder:
 
     def clear(self) -> None:
         """Remove what a run writes (never other files a user put in the folder)."""
-        for name in ("cells", "training", "stimuli", "figures", "feature_cache"):
+        for name in ("cells", "training", "stimuli", "figures"):
             shutil.rmtree(self.path / name, ignore_errors=True)
         for name in (*MERGED_TABLES, "report.html", MANIFEST):
             (self.path / name).unlink(missing_ok=True)

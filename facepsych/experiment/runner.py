@@ -180,7 +180,9 @@ def run_experiment(
     todo = [c for c in cells if not run.is_done(c.cell_id)]
     if len(todo) < len(cells):
         log(f"resuming: {len(cells) - len(todo)} of {len(cells)} cells already finished")
-    feature_cache = str(run.path / "feature_cache")
+    from facepsych.experiment.cache import cache_dir
+
+    feature_cache = str(cache_dir() / "features")
     payloads = [
         {
             "cell": c.as_dict(),

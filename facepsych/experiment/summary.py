@@ -82,6 +82,16 @@ def _series(df: pd.DataFrame) -> pd.Series:
     )
 
 
+def mask_failed(fits: pd.DataFrame) -> pd.DataFrame:
+    """Copy of ``fits`` with PSE and slope set to NaN where ``fit_ok`` is false: a fit with a
+    parameter at its bound (e.g. a flat response that never crosses 50%) has no usable PSE."""
+    f = fits.copy()
+    if "fit_ok" in f:
+        bad = ~f["fit_ok"].astype(str).str.lower().isin(("true", "1", "1.0"))
+        f.loc[bad, ["pse", "slope"]] = np.nan
+    return f
+
+
 def ranking_table(
     fits: pd.DataFrame,
     human_pse: float,
@@ -90,7 +100,7 @@ def ranking_table(
     condition: str = "full",
 ) -> pd.DataFrame:
     """One row per series: PSE and slope (mean, 95% CI), z vs humans, rank (1 = most human)."""
-    f = fits[fits["condition"] == condition].copy()
+    f = mask_failed(fits[fits["condition"] == condition])
     if f.empty:
         return pd.DataFrame()
     f["series"] = _series(f)
@@ -98,7 +108,7 @@ def ranking_table(
     for s, g in f.groupby("series", sort=False):
         pse, slope = mean_ci(g["pse"]), mean_ci(g["slope"])
         z = (pse.mean - human_pse) / human_sd
-        ok = g["fit_ok"].astype(bool).mean() if "fit_ok" in g else np.nan
+        n_failed = int(g["pse"].isna().sum())
         rows.append(
             {
                 "series": s,
@@ -117,10 +127,11 @@ def ranking_table(
                 "log_slope_ratio": np.log(slope.mean / human_slope)
                 if human_slope and slope.mean > 0
                 else np.nan,
-                "fit_ok_share": ok,
+                "n_failed": n_failed,
             }
         )
     t = pd.DataFrame(rows)
+    t["abs_z"] = t["abs_z"].fillna(np.inf)
     t["_tie"] = t["log_slope_ratio"].abs().fillna(np.inf)
     t = t.sort_values(["abs_z", "_tie"]).drop(columns="_tie").reset_index(drop=True)
     t.insert(0, "rank", np.arange(1, len(t) + 1))
@@ -141,6 +152,13 @@ def findings(fits: pd.DataFrame, regions: pd.DataFrame) -> list[str]:
     out: list[str] = []
     if fits.empty:
         return ["No fits were produced."]
+    fits = mask_failed(fits)
+    n_bad = int(fits["pse"].isna().sum())
+    if n_bad:
+        out.append(
+            f"{n_bad} of {len(fits)} fits failed the fit checks (a parameter at its bound, e.g. "
+            "responses that never cross 50%) and are left out of every statistic below."
+        )
     full = fits[fits["condition"] == "full"]
     # pre-training: the same model and variant under different weight labels
     labels = list(dict.fromkeys(full["weights"].astype(str)))

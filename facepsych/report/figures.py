@@ -101,7 +101,8 @@ def psychometric_curves(
         )
         f = fits[(fits["condition"] == condition)]
         f = f[f.apply(series_label, axis=1) == s] if len(f) else f
-        if len(f) and {"pse", "sigma"} <= set(f.columns):
+        if len(f) and {"pse", "sigma"} <= set(f.columns) and f["pse"].notna().any():
+            f = f[f["pse"].notna()]
             pse, sig = float(np.nanmean(f["pse"])), float(np.nanmean(f["sigma"]))
             g0 = float(np.nanmean(f.get("guess", 0.0))) if "guess" in f else 0.0
             l0 = float(np.nanmean(f.get("lapse", 0.0))) if "lapse" in f else 0.0

@@ -92,7 +92,10 @@ def human_band(run: Path) -> figs.HumanBand:
 def make_figures(run: Path, manifest: dict[str, Any]) -> list[tuple[Path, str]]:
     """(png, caption) of every figure the run's tables support."""
     out = run / "figures"
+    from facepsych.experiment.summary import mask_failed
+
     preds, fits = _read(run, "predictions.csv"), _read(run, "fits.csv")
+    fits = mask_failed(fits) if len(fits) else fits
     regions = _read(run, "regions.csv")
     band = human_band(run)
     made: list[tuple[Path, str]] = []
@@ -238,7 +241,7 @@ def build_report(run_dir: str | Path) -> Path:
                     "slope",
                     "slope_lo",
                     "slope_hi",
-                    "fit_ok_share",
+                    "n_failed",
                 ],
                 left=("series",),
             ),
