@@ -207,11 +207,14 @@ def landmarks_command(
     out: Annotated[Path, typer.Option("--out", help="Output file: .tem, .pts, .csv or .json.")],
     detector: Annotated[str, typer.Option(help="Landmark detector (68 points).")] = "dlib",
     largest: Annotated[bool, typer.Option(help="Take the largest face when several.")] = False,
+    predictor: Annotated[
+        Path | None, typer.Option(help="dlib 68-point model file (default: packaged).")
+    ] = None,
 ) -> None:
     """Detect 68 facial landmarks in IMAGE and write them to a landmark file."""
     from facepsych.stimuli.detect import detect_to_file
 
-    path, n = detect_to_file(image, out, detector=detector, largest=largest)
+    path, n = detect_to_file(image, out, detector=detector, largest=largest, model_path=predictor)
     typer.echo(f"wrote {n} landmarks to {path}")
 
 
@@ -239,14 +242,18 @@ def morph_command(
         float | None, typer.Option(help="Fixed texture alpha (default: the level).")
     ] = None,
     largest: Annotated[bool, typer.Option(help="Detector: take the largest face.")] = False,
+    predictor: Annotated[
+        Path | None, typer.Option(help="dlib 68-point model file (default: packaged).")
+    ] = None,
 ) -> None:
     """Morph IMAGE_A into IMAGE_B: a continuum folder (step_XX.png, landmarks_XX.csv, manifest)."""
     from facepsych.stimuli.morph import morph_files
 
     manifest = morph_files(
         image_a, image_b, out, landmarks_a=landmarks_a, landmarks_b=landmarks_b,
-        detector=detector, largest=largest, steps=steps, size=size, align=align, oval=oval,
-        background=background, alpha_shape=alpha_shape, alpha_texture=alpha_texture,
+        detector=detector, largest=largest, predictor=predictor, steps=steps, size=size,
+        align=align, oval=oval, background=background, alpha_shape=alpha_shape,
+        alpha_texture=alpha_texture,
     )  # fmt: skip
     typer.echo(f"wrote {steps} frames and {manifest}")
 
@@ -266,13 +273,14 @@ def occlude_command(
     seed: Annotated[int, typer.Option(help="Seed for --fill noise.")] = 0,
     landmarks: Annotated[Path | None, typer.Option(help="Landmarks of one image.")] = None,
     detector: Annotated[str | None, typer.Option(help="Detect landmarks (dlib).")] = None,
+    largest: Annotated[bool, typer.Option(help="Detector: take the largest face.")] = False,
 ) -> None:
     """Occlude the eyes, nose or mouth of a continuum (every step) or of one image."""
     from facepsych.stimuli.occlude import occlude_path
 
     path = occlude_path(
-        src, region, out, landmarks=landmarks, detector=detector, boxes=boxes, fill=fill,
-        mode=mode, pad=pad, brows=brows, seed=seed, progress=True,
+        src, region, out, landmarks=landmarks, detector=detector, largest=largest, boxes=boxes,
+        fill=fill, mode=mode, pad=pad, brows=brows, seed=seed, progress=True,
     )  # fmt: skip
     typer.echo(f"wrote {path}")
 
