@@ -237,7 +237,7 @@ def morph_continuum(
 
 
 def landmarks_for(
-    image, landmarks=None, *, detector: str | None = None, largest: bool = False
+    image, landmarks=None, *, detector: str | None = None, largest: bool = False, predictor=None
 ) -> tuple[np.ndarray, str]:
     """Landmarks of an image file: from ``landmarks`` (a file), else from ``detector``, else from
     a sibling file with the image's stem (``face.tem``/``.pts``/``.csv``/``.json``)."""
@@ -249,7 +249,8 @@ def landmarks_for(
     if detector is not None:
         from facepsych.stimuli.detect import detect_landmarks
 
-        return detect_landmarks(image, detector=detector, largest=largest), "ibug68"
+        pts = detect_landmarks(image, detector=detector, largest=largest, model_path=predictor)
+        return pts, "ibug68"
     path = Path(image)
     for suffix in LANDMARK_SUFFIXES:
         sibling = path.with_suffix(suffix)
@@ -268,6 +269,7 @@ def morph_files(
     landmarks_b=None,
     detector: str | None = None,
     largest: bool = False,
+    predictor=None,
     steps: int = 21,
     **options,
 ) -> Path:
@@ -278,8 +280,9 @@ def morph_files(
 
     for img in (image_a, image_b):
         load_rgb(img)  # unreadable images fail before any detection work
-    pts_a, scheme_a = landmarks_for(image_a, landmarks_a, detector=detector, largest=largest)
-    pts_b, scheme_b = landmarks_for(image_b, landmarks_b, detector=detector, largest=largest)
+    found = dict(detector=detector, largest=largest, predictor=predictor)
+    pts_a, scheme_a = landmarks_for(image_a, landmarks_a, **found)
+    pts_b, scheme_b = landmarks_for(image_b, landmarks_b, **found)
     if len(pts_a) != len(pts_b):
         raise FacepsychError(
             f"landmark count mismatch: A has {len(pts_a)} points, B has {len(pts_b)}"

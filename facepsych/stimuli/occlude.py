@@ -210,6 +210,7 @@ def occlude_path(
     landmarks=None,
     detector: str | None = None,
     largest: bool = False,
+    predictor=None,
     **options,
 ) -> Path:
     """Occlude a continuum folder (→ :func:`occlude_continuum`, returns its manifest) or one
@@ -225,7 +226,8 @@ def occlude_path(
     rgb = load_rgb(src)
     pts, scheme = None, None
     if options.get("boxes") is None:
-        pts, scheme = landmarks_for(src, landmarks, detector=detector, largest=largest)
+        found = dict(detector=detector, largest=largest, predictor=predictor)
+        pts, scheme = landmarks_for(src, landmarks, **found)
     options.pop("progress", None)
     img = occlude_image(rgb, region, landmarks=pts, scheme=scheme, **options)
     out = Path(out_dir) / f"{src.stem}_{region}.png"
