@@ -34,10 +34,10 @@ from facepsych.stimuli.regions import EYE_POINTS, oval_mask
 from facepsych.stimuli.warp import (
     apply_affine,
     border_points,
+    inverse_maps_many,
+    remap,
     similarity_transform,
-    triangle_raster,
     triangulate,
-    warp_image,
 )
 
 EDGE_TOLERANCE = 1.0  # landmarks this far outside the frame are clipped onto it, not rejected
@@ -218,13 +218,12 @@ def morph_continuum(
     out: list[tuple[Image.Image, np.ndarray]] = []
     for k in range(steps):
         s = (1 - shape_alpha[k]) * full_a + shape_alpha[k] * full_b
-        raster = triangle_raster(s, tris, (h, w))
         ta = texture_alpha[k]
+        used = [(img, pts, wt) for img, pts, wt in ((af, full_a, 1 - ta), (bf, full_b, ta)) if wt]
+        maps = inverse_maps_many(s, [pts for _, pts, _ in used], tris, (h, w))
         frame = np.zeros((h, w, 3), np.float32)
-        if ta != 1:
-            frame += (1 - ta) * warp_image(af, full_a, s, tris, raster)
-        if ta != 0:
-            frame += ta * warp_image(bf, full_b, s, tris, raster)
+        for (img, _, wt), (mx, my) in zip(used, maps, strict=True):
+            frame += np.float32(wt) * remap(img, mx, my)
         if oval:
             m = oval_mask(s[:n], scheme, (h, w), feather=feather)[..., None]
             frame = m * frame + (1 - m) * bg

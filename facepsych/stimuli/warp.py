@@ -10,6 +10,8 @@ Because neighbouring triangles share edges, the map is continuous. The whole fra
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 from scipy.spatial import Delaunay
@@ -71,6 +73,44 @@ def triangle_raster(points: np.ndarray, tris: np.ndarray, shape: tuple[int, int]
     return raster
 
 
+@lru_cache(maxsize=4)
+def _pixel_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    xs, ys = xs.ravel(), ys.ravel()
+    xs.flags.writeable = ys.flags.writeable = False
+    return xs, ys
+
+
+def inverse_maps_many(
+    dst_points: np.ndarray,
+    sources: list[np.ndarray],
+    tris: np.ndarray,
+    shape: tuple[int, int],
+    raster: np.ndarray | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`inverse_maps` for several source shapes onto one destination, sharing the raster
+    and a single gather of the per-triangle coefficients."""
+    h, w = shape
+    dst_points = np.asarray(dst_points, float)
+    if raster is None:
+        raster = triangle_raster(dst_points, tris, shape)
+    identity = np.array([[1.0, 0.0, 0.0, 0.0, 1.0, 0.0]])
+    blocks = []
+    for src in sources:
+        affines = triangle_affines(np.asarray(src, float)[tris], dst_points[tris]).reshape(-1, 6)
+        blocks.append(np.vstack([affines, identity]))  # raster index -1 -> identity row
+    table = np.hstack(blocks).astype(np.float32)
+    coef = table[raster.ravel()]  # (H·W, 6·k)
+    xs, ys = _pixel_grid(h, w)
+    out = []
+    for i in range(len(sources)):
+        c = coef[:, 6 * i : 6 * i + 6]
+        map_x = c[:, 0] * xs + c[:, 1] * ys + c[:, 2]
+        map_y = c[:, 3] * xs + c[:, 4] * ys + c[:, 5]
+        out.append((map_x.reshape(h, w), map_y.reshape(h, w)))
+    return out
+
+
 def inverse_maps(
     dst_points: np.ndarray,
     src_points: np.ndarray,
@@ -81,18 +121,12 @@ def inverse_maps(
     """Dense ``map_x, map_y`` (float32, ``(H, W)``) sampling the source for every output pixel:
     ``(map_x, map_y)(p) = A_t(p) · [x, y, 1]`` with ``t(p)`` from the triangle raster of
     ``dst_points``. Pixels outside every triangle map to themselves."""
-    h, w = shape
-    if raster is None:
-        raster = triangle_raster(dst_points, tris, shape)
-    affines = triangle_affines(src_points[tris], dst_points[tris]).reshape(-1, 6)
-    identity = np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.0])
-    table = np.vstack([affines, identity]).astype(np.float32)  # index −1 → identity row
-    coef = table[raster.ravel()]  # (H·W, 6)
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    xs, ys = xs.ravel(), ys.ravel()
-    map_x = coef[:, 0] * xs + coef[:, 1] * ys + coef[:, 2]
-    map_y = coef[:, 3] * xs + coef[:, 4] * ys + coef[:, 5]
-    return map_x.reshape(h, w), map_y.reshape(h, w)
+    return inverse_maps_many(dst_points, [src_points], tris, shape, raster)[0]
+
+
+def remap(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    """Bilinear ``cv2.remap`` with replicated borders (float32 in, float32 out)."""
+    return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def warp_image(
