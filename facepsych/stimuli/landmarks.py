@@ -98,8 +98,12 @@ def infer_scheme(n_points: int) -> str:
 # ------------------------------------------------------------------------------------ reading
 
 
-def read_landmarks(path, scheme: str | None = None) -> Landmarks:
-    """Read a landmark file by its suffix (``.tem``, ``.pts``, ``.csv``, ``.json``)."""
+def read_landmarks(path, scheme: str | None = None, *, one_based: bool = False) -> Landmarks:
+    """Read a landmark file by its suffix (``.tem``, ``.pts``, ``.csv``, ``.json``).
+
+    Coordinates are taken as written (0-based pixels, as dlib, webmorph and this package write
+    them). The original iBUG 300-W annotations are 1-based (Matlab): pass ``one_based=True`` to
+    subtract 1 from x and y."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in LANDMARK_SUFFIXES:
@@ -119,7 +123,7 @@ def read_landmarks(path, scheme: str | None = None) -> Landmarks:
         raise FacepsychError(f"{path}: {exc}") from None
     except (ValueError, IndexError, KeyError, TypeError) as exc:
         raise FacepsychError(f"{path}: malformed {suffix} landmark file ({exc})") from None
-    points = as_points(points)
+    points = as_points(points) - (1.0 if one_based else 0.0)
     scheme = scheme or file_scheme or infer_scheme(len(points))
     try:
         return Landmarks(points, scheme, groups, trailer)

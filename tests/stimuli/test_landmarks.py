@@ -109,3 +109,10 @@ def test_missing_file_and_wrong_scheme_count(tmp_path):
         read_landmarks(tmp_path / "nope.tem")
     with pytest.raises(FacepsychError, match="scheme ibug68 needs 68 points, got 3"):
         Landmarks(np.zeros((3, 2)), "ibug68")
+
+
+def test_one_based_pts_are_shifted(tmp_path):
+    (tmp_path / "a.pts").write_text("version: 1\nn_points: 2\n{\n1 1\n10.5 20\n}\n")
+    np.testing.assert_array_equal(read_landmarks(tmp_path / "a.pts").points, [[1, 1], [10.5, 20]])
+    shifted = read_landmarks(tmp_path / "a.pts", one_based=True).points
+    np.testing.assert_array_equal(shifted, [[0, 0], [9.5, 19]])
