@@ -115,10 +115,11 @@ def cc(saliency, other, *, sigma: float | None = None, shape=None) -> float:
     """Pearson correlation between a saliency map and a map (or points blurred by ``sigma``)."""
     ref, sal = _density_and_sal(saliency, other, sigma, shape)
     a, b = sal - sal.mean(), ref - ref.mean()
-    denom = np.sqrt((a * a).sum() * (b * b).sum())
-    if denom == 0:
+    sa, sb = np.abs(a).max(), np.abs(b).max()
+    if sa == 0 or sb == 0:
         return float("nan")
-    return float((a * b).sum() / denom)
+    a, b = a / sa, b / sb  # rescale first: no underflow for tiny-valued maps
+    return float(np.clip((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()), -1.0, 1.0))
 
 
 def sim(saliency, other, *, sigma: float | None = None, shape=None) -> float:
