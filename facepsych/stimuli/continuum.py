@@ -42,6 +42,7 @@ MANIFEST_COLUMNS = (
 CONDITIONS = ("full", "eyes", "nose", "mouth")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
 _NUMBER = re.compile(r"(\d+)(?!.*\d)")
+_OWN_FILE = re.compile(r"(step_\d+\.(png|jpg|tif|bmp)|landmarks_\d+\.csv)")
 
 
 @dataclass
@@ -155,6 +156,10 @@ def write_continuum(
         if condition is not None:
             row["condition"] = condition
         rows.append(row)
+    written = {r["file"] for r in rows} | {r["landmarks"] for r in rows}
+    for stale in out_dir.iterdir():  # frames of an earlier, longer set in the same folder
+        if _OWN_FILE.fullmatch(stale.name) and stale.name not in written:
+            stale.unlink()
     return write_manifest(out_dir / "manifest.csv", rows)
 
 

@@ -121,3 +121,15 @@ def test_bad_inputs(tmp_path):
     folder = _write(tmp_path, n=3).parent
     with pytest.raises(FacepsychError, match="every=5 leaves 1 of 3 frames"):
         load_continuum(folder, every=5)
+
+
+def test_rewriting_a_shorter_set_removes_stale_frames(tmp_path):
+    _write(tmp_path, n=21)
+    (tmp_path / "set" / "notes.txt").write_text("kept")
+    _write(tmp_path, n=3)
+    names = sorted(p.name for p in (tmp_path / "set").iterdir())
+    assert names == sorted(
+        ["manifest.csv", "notes.txt"]
+        + [f"step_{i:02d}.png" for i in range(3)]
+        + [f"landmarks_{i:02d}.csv" for i in range(3)]
+    )
