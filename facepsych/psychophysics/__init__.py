@@ -1,1 +1,59 @@
-"""facepsych.psychophysics"""
+"""facepsych.psychophysics: psychometric functions, fitting (MLE, LSQ), bootstrap, human data,
+model-vs-human scores, repeated-measures ANOVA.
+
+>>> import numpy as np
+>>> from facepsych.psychophysics import fit_psychometric, psi
+>>> x = np.linspace(0, 1, 11); n = np.full(11, 50)
+>>> fit = fit_psychometric(x, np.round(n * psi(x, 0.45, 0.1)), n, bootstrap=200)
+>>> bool(fit.pse_lo < 0.45 < fit.pse_hi)
+True
+"""
+
+from facepsych.psychophysics.anova import delta_pse_anova, rm_anova
+from facepsych.psychophysics.compare import compare_to_humans
+from facepsych.psychophysics.fitting import (
+    COMPANION_LSQ_LEVELS,
+    COMPANION_LSQ_START,
+    PsychometricFit,
+    binomial_deviance,
+    binomial_loglik,
+    fit_psychometric,
+)
+from facepsych.psychophysics.functions import FUNCTIONS, jnd, psi, slope_at_pse, x_at_f
+from facepsych.psychophysics.humans import (
+    PUBLISHED_REFERENCE,
+    HumanFits,
+    HumanReference,
+    fit_humans,
+    fit_humans_by,
+    load_human_trials,
+    spearman_brown,
+)
+from facepsych.psychophysics.tables import FitTable, compare_table, fit_table
+
+__all__ = [
+    "COMPANION_LSQ_LEVELS",
+    "COMPANION_LSQ_START",
+    "FUNCTIONS",
+    "FitTable",
+    "HumanFits",
+    "HumanReference",
+    "PUBLISHED_REFERENCE",
+    "PsychometricFit",
+    "binomial_deviance",
+    "binomial_loglik",
+    "compare_table",
+    "compare_to_humans",
+    "delta_pse_anova",
+    "fit_humans",
+    "fit_humans_by",
+    "fit_psychometric",
+    "fit_table",
+    "jnd",
+    "load_human_trials",
+    "psi",
+    "rm_anova",
+    "slope_at_pse",
+    "spearman_brown",
+    "x_at_f",
+]
