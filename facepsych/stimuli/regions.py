@@ -227,10 +227,21 @@ def face_oval(
     points, scheme: str | None = None
 ) -> tuple[tuple[float, float], tuple[float, float], float]:
     """Ellipse ``((cx, cy), (width, height), angle_deg)`` around the face (OpenCV convention):
-    fitted to the face outline for named schemes, else the landmarks' bounding box × 1.1."""
+    fitted to the face outline for named schemes, else the landmarks' bounding box × 1.1.
+
+    ``ibug68`` has no forehead points, so the brows are lifted by 0.8 × the brow-to-nose-base
+    distance along the chin → brow axis (forehead ≈ one third of the face height) and the
+    ellipse is fitted to the jaw plus these points."""
     pts, scheme = _scheme_of(points, scheme)
     if scheme in _OUTLINES and len(pts) == (68 if scheme == "ibug68" else 189):
-        outline = pts[_OUTLINES[scheme]["face"]].astype(np.float32)
+        outline = pts[_OUTLINES[scheme]["face"]]
+        if scheme == "ibug68":
+            brows = pts[17:27]
+            up = brows.mean(0) - pts[8]
+            up /= max(np.linalg.norm(up), 1e-9)
+            lift = 0.8 * np.linalg.norm(brows.mean(0) - pts[33])
+            outline = np.vstack([pts[0:17], brows + lift * up])
+        outline = outline.astype(np.float32)
         (cx, cy), (ax1, ax2), angle = cv2.fitEllipse(outline)
         return (float(cx), float(cy)), (float(ax1), float(ax2)), float(angle)
     lo, hi = pts.min(0), pts.max(0)

@@ -101,3 +101,14 @@ def test_webmorph_regions_on_london_face(london_faces):
 def test_generic_scheme_has_no_named_regions():
     with pytest.raises(FacepsychError, match="named regions need the ibug68 or webmorph189"):
         region_polygons(np.zeros((5, 2)), "generic")
+
+
+def test_ibug_oval_includes_the_forehead_and_excludes_the_corners():
+    from facepsych.stimuli import oval_mask
+
+    pts = _ibug_face()
+    mask = oval_mask(pts, "ibug68", (200, 200)) > 0.5
+    brow_y = pts[17:27, 1].mean()
+    forehead_y = int(brow_y - 0.5 * (pts[33, 1] - brow_y))  # half-way up the lifted band
+    assert mask[forehead_y, 100] and mask[int(pts[8, 1]) - 3, 100]
+    assert not mask[2, 2] and not mask[2, 197]
