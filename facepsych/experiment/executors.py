@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -47,6 +48,9 @@ class Progress:
         self.enabled = enabled
         self._progress = None
         self._task = None
+        self.running: list[str] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def __enter__(self) -> Progress:
         if self.enabled:
@@ -68,17 +72,31 @@ class Progress:
             )
             self._progress.__enter__()
             self._task = self._progress.add_task("", total=self.total, completed=self.done)
+            self._thread = threading.Thread(target=self._refresh, daemon=True)
+            self._thread.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
         if self._progress is not None:
             self._progress.__exit__(*exc)
 
+    def _refresh(self) -> None:
+        while not self._stop.wait(0.5):
+            self._show()
+
     def step(self, running: Sequence[str]) -> None:
+        """Set the cells now running (their current steps are read from ``step.txt``)."""
+        self.running = list(running)
+        self._show()
+
+    def _show(self) -> None:
         if self._progress is None:
             return
         parts = []
-        for cid in running:
+        for cid in list(self.running):
             f = self.run_dir / "cells" / cid / "step.txt"
             try:
                 parts.append(f"{cid}: {f.read_text().strip()}")

@@ -228,7 +228,8 @@ def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
             )
             region_rows.extend(rows)
             if first_maps is None and condition == "full":
-                first_maps = (continuum, maps, steps, [str(cont.frames[s]) for s in steps])
+                frames = [_relative(cont.frames[s], run.path) for s in steps]
+                first_maps = (continuum, maps, steps, frames)
         if first_maps is not None:
             continuum, maps, steps, frames = first_maps
             arrays = {
@@ -255,6 +256,14 @@ def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
     }
     run.mark_done(cell.cell_id, info)
     return info
+
+
+def _relative(path: str | Path, root: Path) -> str:
+    """``path`` relative to the run folder when inside it (the folder stays movable)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path(root).resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:

@@ -100,7 +100,7 @@ def prepare_weights(cfg: ExperimentConfig, *, log=print) -> tuple[dict[str, str]
         settings = {"kind": "pretrain", **spec.model_dump()}
 
         def build(tmp: Path, spec=spec, name=name) -> None:
-            from facepsych.train import pretrain
+            from facepsych.train.pretrain import pretrain
 
             log(
                 f"pre-training {name}: {spec.arch} on {spec.task} ({spec.data}), "
@@ -112,7 +112,20 @@ def prepare_weights(cfg: ExperimentConfig, *, log=print) -> tuple[dict[str, str]
         ckpt = folder / "backbone.pth"
         resolved[source] = f"file:{ckpt}"
         info[name] = {"path": str(ckpt), "cache_hit": hit, **spec.model_dump()}
+        history = _pretrain_history(folder / "backbone.json")
+        if history:
+            last = history[-1]
+            info[name].update({"final_val_acc": last.get("val_acc"), "history": history})
     return resolved, info
+
+
+def _pretrain_history(path: Path) -> list[dict[str, Any]]:
+    import json
+
+    try:
+        return list(json.loads(path.read_text()).get("history") or [])
+    except (OSError, ValueError, AttributeError):
+        return []
 
 
 def weight_hashes(sources: dict[str, str]) -> dict[str, str | None]:

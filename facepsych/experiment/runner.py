@@ -25,7 +25,7 @@ import pandas as pd
 
 from facepsych.errors import FacepsychError
 from facepsych.experiment.config import ExperimentConfig, load_config
-from facepsych.experiment.executors import Progress, run_cells
+from facepsych.experiment.executors import EXECUTORS, Progress, run_cells
 from facepsych.experiment.grid import Cell, expand_grid
 from facepsych.experiment.pipeline import read_cell_table, run_cell
 from facepsych.experiment.prepare import (
@@ -115,6 +115,10 @@ def run_experiment(
     """Run the study described by a config into ``out_dir``; return the run folder."""
     log = log or (lambda msg: print(msg, file=sys.stderr))
     t0 = time.time()
+    if executor not in EXECUTORS:
+        raise FacepsychError(f"unknown executor {executor!r} (choose {' or '.join(EXECUTORS)})")
+    if workers < 1:
+        raise FacepsychError(f"--workers must be >= 1, got {workers}")
     cfg = _as_config(config_path_or_obj)
     cells = expand_grid(cfg)
     run = RunFolder(out_dir if out_dir is not None else default_out_dir(cfg))

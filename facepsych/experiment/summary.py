@@ -82,13 +82,23 @@ def _series(df: pd.DataFrame) -> pd.Series:
     )
 
 
+def _pse_unusable(reason: Any) -> bool:
+    """A fit's PSE is unusable when any check other than guess/lapse at a bound failed (PSE or
+    σ at a bound or outside the range, non-monotone responses, no convergence)."""
+    if not isinstance(reason, str) or not reason.strip():
+        return False
+    items = [r.strip() for r in reason.split(";") if r.strip()]
+    return any(not r.startswith(("guess at", "lapse at")) for r in items)
+
+
 def mask_failed(fits: pd.DataFrame) -> pd.DataFrame:
-    """Copy of ``fits`` with PSE and slope set to NaN where ``fit_ok`` is false: a fit with a
-    parameter at its bound (e.g. a flat response that never crosses 50%) has no usable PSE."""
+    """Copy of ``fits`` with PSE and slope set to NaN where the fit is unusable (see
+    :func:`_pse_unusable`; e.g. a flat response that never crosses 50% has no PSE)."""
     f = fits.copy()
-    if "fit_ok" in f:
-        bad = ~f["fit_ok"].astype(str).str.lower().isin(("true", "1", "1.0"))
-        f.loc[bad, ["pse", "slope"]] = np.nan
+    bad = ~np.isfinite(f["pse"].astype(float))
+    if "reason" in f:
+        bad |= f["reason"].map(_pse_unusable).astype(bool)
+    f.loc[bad, ["pse", "slope"]] = np.nan
     return f
 
 
@@ -156,8 +166,9 @@ def findings(fits: pd.DataFrame, regions: pd.DataFrame) -> list[str]:
     n_bad = int(fits["pse"].isna().sum())
     if n_bad:
         out.append(
-            f"{n_bad} of {len(fits)} fits failed the fit checks (a parameter at its bound, e.g. "
-            "responses that never cross 50%) and are left out of every statistic below."
+            f"{n_bad} of {len(fits)} fits have no usable PSE (PSE or σ at a bound, non-monotone "
+            "responses, e.g. a network whose P(positive) never crosses 50%) and are left out of "
+            "every statistic below."
         )
     full = fits[fits["condition"] == "full"]
     # pre-training: the same model and variant under different weight labels

@@ -209,9 +209,12 @@ def region_share_bars(regions: pd.DataFrame, out: Path, condition: str = "full")
     return _save(fig, out)
 
 
-def cam_grid(cams: list[tuple[str, dict]], out: Path, max_cols: int = 6) -> Path:
+def cam_grid(
+    cams: list[tuple[str, dict]], out: Path, max_cols: int = 6, root: Path | None = None
+) -> Path:
     """Rows = models, columns = continuum steps: each frame with its fused CAM overlaid (jet,
-    alpha 0.45). ``cams``: (label, arrays from a cell's ``cams.npz``)."""
+    alpha 0.45). ``cams``: (label, arrays from a cell's ``cams.npz``); relative frame paths are
+    taken from ``root``."""
     from PIL import Image
 
     rows = [c for c in cams if len(c[1]["steps"])]
@@ -227,7 +230,9 @@ def cam_grid(cams: list[tuple[str, dict]], out: Path, max_cols: int = 6) -> Path
         for j, k in enumerate(pick):
             ax = axes[i][j]
             cam = np.asarray(arrs["maps"][k], dtype=float)
-            img = Image.open(str(arrs["frames"][k])).convert("RGB").resize(cam.shape[::-1])
+            frame = Path(str(arrs["frames"][k]))
+            frame = frame if frame.is_absolute() or root is None else Path(root) / frame
+            img = Image.open(frame).convert("RGB").resize(cam.shape[::-1])
             ax.imshow(img)
             ax.imshow(cam, cmap="jet", alpha=0.45, vmin=0, vmax=1)
             ax.set_xticks([])

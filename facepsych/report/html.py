@@ -142,7 +142,7 @@ def make_figures(run: Path, manifest: dict[str, Any]) -> list[tuple[Path, str]]:
         if cams:
             made.append(
                 (
-                    figs.cam_grid(cams, out / "cam_grid.png"),
+                    figs.cam_grid(cams, out / "cam_grid.png", root=run),
                     "CAM overlays along the first continuum (rows: models, first seed).",
                 )
             )
