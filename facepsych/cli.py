@@ -581,6 +581,28 @@ def pretrain_command(
     )
 
 
+@app.command("demo")
+def demo_command(
+    quick: Annotated[bool, typer.Option("--quick", help="alexnet and fe-alexnet only.")] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Run folder (default facepsych-runs/demo…).")
+    ] = None,
+    scale: Annotated[
+        str, typer.Option(help="default, or tiny (a seconds-long version for tests).")
+    ] = "default",
+    workers: Annotated[int, typer.Option(help="Cells run in parallel (processes).")] = 1,
+    force: Annotated[
+        bool, typer.Option("--force", help="Discard an existing run in --out and start over.")
+    ] = False,
+) -> None:
+    """The whole paradigm on the built-in synthetic face lab, on a CPU, in minutes."""
+    from facepsych.experiment.demo import run_demo
+
+    run_dir = run_demo(out, quick=quick, scale=scale, workers=workers, force=force)
+    typer.echo(f"run folder: {run_dir}")
+    typer.echo(f"report: {(run_dir / 'report.html').resolve()}")
+
+
 # ---------------------------------------------------------------- entry point
 
 
