@@ -280,11 +280,12 @@ def _read_manifest(manifest: Path, folder: Path):
 
 def index_continuum(path, out, *, reverse: bool = False, every: int = 1) -> Path:
     """Load a set (see :func:`load_continuum`) and write its ``manifest.csv`` at ``out`` (paths
-    relative to the manifest's folder where possible). Returns the manifest path."""
+    relative to the manifest's folder where possible). Metadata of a source manifest is kept;
+    with ``reverse`` the ends swap (``source_a`` ↔ ``source_b``, α → 1 − α). Returns the path."""
     out = Path(out)
     cont = load_continuum(path, reverse=reverse, every=every)
     base = out.parent.resolve()
-    lm_scheme = cont.scheme or ""
+    source = _manifest_rows(path)
 
     def rel(p: Path) -> str:
         p = Path(p).resolve()
@@ -293,30 +294,47 @@ def index_continuum(path, out, *, reverse: bool = False, every: int = 1) -> Path
         except ValueError:
             return str(p)
 
+    def alpha(value: str) -> str | float:
+        if not value:
+            return ""
+        return 1.0 - float(value) if reverse else float(value)
+
     rows = []
-    landmark_files = _landmark_files(path, cont) if cont.landmarks is not None else None
     for i, (frame, level) in enumerate(zip(cont.frames, cont.levels, strict=True)):
+        src = source.get(Path(frame), {})
+        lm = src.get("landmarks") or ""
+        a, b = src.get("source_a") or "", src.get("source_b") or ""
         rows.append(
             {
                 "step": i,
                 "level": float(level),
                 "file": rel(frame),
-                "landmarks": rel(landmark_files[i]) if landmark_files else "",
-                "scheme": lm_scheme,
-                "source_a": "",
-                "source_b": "",
-                "alpha_shape": "",
-                "alpha_texture": "",
+                "landmarks": rel(_resolve(Path(frame).parent, lm)) if lm else "",
+                "scheme": cont.scheme or "",
+                "source_a": b if reverse else a,
+                "source_b": a if reverse else b,
+                "alpha_shape": alpha(src.get("alpha_shape") or ""),
+                "alpha_texture": alpha(src.get("alpha_texture") or ""),
                 **({"condition": cont.condition} if cont.condition != "full" else {}),
             }
         )
     return write_manifest(out, rows)
 
 
-def _landmark_files(path, cont: Continuum) -> list[Path]:
-    """Re-read the manifest's landmark file names in the loaded order."""
+def _manifest_rows(path) -> dict[Path, dict]:
+    """Rows of a source manifest keyed by resolved frame path (``landmarks`` made relative to
+    the frame's folder); empty when there is no manifest."""
     path = Path(path)
     manifest = path if path.is_file() else path / "manifest.csv"
+    if not manifest.is_file():
+        return {}
+    out = {}
     with manifest.open(newline="") as fh:
-        rows = {_resolve(manifest.parent, r["file"]): r["landmarks"] for r in csv.DictReader(fh)}
-    return [_resolve(manifest.parent, rows[f]) for f in cont.frames]
+        for r in csv.DictReader(fh):
+            frame = _resolve(manifest.parent, r["file"])
+            if r.get("landmarks"):
+                r["landmarks"] = os.path.relpath(
+                    _resolve(manifest.parent, r["landmarks"]), frame.parent
+                )
+            out[frame] = r
+    return out

@@ -133,3 +133,18 @@ def test_rewriting_a_shorter_set_removes_stale_frames(tmp_path):
         + [f"step_{i:02d}.png" for i in range(3)]
         + [f"landmarks_{i:02d}.csv" for i in range(3)]
     )
+
+
+def test_index_keeps_metadata_and_swaps_ends_on_reverse(tmp_path):
+    folder = _write(tmp_path, n=5, source_a="neg.png", source_b="pos.png").parent
+    out = index_continuum(folder, tmp_path / "elsewhere" / "m.csv", reverse=True)
+    with out.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert (
+        rows[0]["file"] == "../set/step_04.png"
+        and rows[0]["landmarks"] == "../set/landmarks_04.csv"
+    )
+    assert rows[0]["source_a"] == "pos.png" and rows[0]["source_b"] == "neg.png"
+    assert float(rows[0]["alpha_shape"]) == 0.0 and float(rows[1]["alpha_texture"]) == 0.25
+    cont = load_continuum(out)
+    np.testing.assert_array_equal(cont.landmarks[0], [[5, 2], [3, 8]])
