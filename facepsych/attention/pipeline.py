@@ -176,7 +176,8 @@ def run_cams(
     maps, raws, targets, probs, sizes, pil_images = [], {ly: [] for ly in layers}, [], [], [], []
     from tqdm import tqdm
 
-    for start in tqdm(range(0, len(items), batch_size), desc="CAMs", unit="batch", leave=False):
+    starts = range(0, len(items), batch_size)
+    for start in tqdm(starts, desc="CAMs", unit="batch", leave=False, disable=len(starts) < 2):
         chunk = items[start : start + batch_size]
         pils = [_load_rgb(it.path) for it in chunk]
         res = compute_cams(net, prep.batch(pils), method=method, layers=layers, target=tgt)

@@ -18,7 +18,8 @@ torchcam_methods = pytest.importorskip("torchcam.methods")
 
 def _corr(a: torch.Tensor, b: torch.Tensor) -> float:
     """Smallest per-image Pearson r between two (B, ...) stacks of maps."""
-    rs = [torch.corrcoef(torch.stack([x.flatten(), y.flatten()]))[0, 1] for x, y in zip(a, b)]
+    pairs = zip(a, b, strict=True)
+    rs = [torch.corrcoef(torch.stack([x.flatten(), y.flatten()]))[0, 1] for x, y in pairs]
     return float(torch.stack(rs).min())
 
 
@@ -192,7 +193,7 @@ def test_non_spatial_layer_and_bad_targets(alexnet, images):
         compute_cams(alexnet, images, method="scorecam")
 
 
-# ---------------------------------------------------------------- a model that can only use one region
+# ---------------------------------------------------------------- a model that can use one region
 class _ToyNet(nn.Module):
     """Location-aware toy CNN: two convs (the CAM layer is ``features.3``) + a linear head."""
 

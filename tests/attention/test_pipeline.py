@@ -1,0 +1,186 @@
+"""``facepsych cam`` and ``facepsych attention-compare`` end to end (tiny images), and a
+real-photo smoke test on ../shared/data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from facepsych.attention.pipeline import (
+    METRIC_COLUMNS,
+    collect_images,
+    compare_attention,
+    default_cam_layer,
+    run_cams,
+)
+from facepsych.attention.regions import REGION_COLUMNS
+from facepsych.cli import main
+from facepsych.errors import FacepsychError
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    from facepsych.models import build_model
+
+    net = build_model("alexnet", "random", hidden=8, seed=0, image_size=64)
+    path = tmp_path_factory.mktemp("run")
+    (path / "config.json").write_text(json.dumps({"net": net.spec()}))
+    torch.save(net.state_dict(), path / "best.pt")
+    return path
+
+
+@pytest.fixture(scope="module")
+def continua(tmp_path_factory):
+    synthetic = pytest.importorskip("facepsych.synthetic")
+    root = tmp_path_factory.mktemp("continua")
+    for cond in ("full", "eyes"):
+        synthetic.write_synthetic_continuum(root / cond, 3, steps=3, size=48, condition=cond)
+    return root
+
+
+def _cli(args, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    return exc.value.code, capsys.readouterr()
+
+
+def test_cam_command_writes_maps_regions_and_figures(run_dir, continua, tmp_path, capsys):
+    out = tmp_path / "cams"
+    main([
+        "cam", str(run_dir), "--images", str(continua), "--out", str(out),
+        "--layers", "features.8,features.11", "--regions", "landmarks", "--batch-size", "4",
+    ])  # fmt: skip
+    assert "wrote" in capsys.readouterr().out
+    with np.load(out / "cams.npz") as data:
+        names = list(data["images"])
+        assert names[0] == "eyes/step_00.png" and len(names) == 6
+        assert data["maps"].shape == (6, 64, 64)
+        assert data["raw/features.11"].shape == (6, 3, 3)  # AlexNet conv5 at 64 px
+        assert data["raw/features.8"].shape == (6, 3, 3)
+        assert list(data["levels"][:3]) == [0.0, 0.5, 1.0]
+        assert tuple(data["sizes"][0]) == (48, 48)
+        assert np.all((data["p_positive"] >= 0) & (data["p_positive"] <= 1))
+    table = pd.read_csv(out / "regions.csv")
+    assert list(table.columns) == list(REGION_COLUMNS)
+    assert set(table["layer"]) == {"fused", "features.8", "features.11"}
+    assert set(table["condition"]) == {"full", "eyes"}
+    parts = table[["eyes", "nose", "mouth", "other"]].sum(axis=1)
+    np.testing.assert_allclose(parts, 1.0)
+    for name in ("cam_grid.png", "region_shares.png", "overlays/full__step_02.png"):
+        assert (out / name).stat().st_size > 0
+
+
+def test_cam_library_equals_engine(run_dir, continua, tmp_path):
+    """The file workflow stores what the engine computes (gradcam, class 0, one continuum)."""
+    from facepsych.attention import compute_cams
+    from facepsych.train import load_run
+
+    out = run_cams(run_dir, continua / "full", tmp_path / "o", method="gradcam", target="0",
+                   overlays=False)  # fmt: skip
+    net = load_run(run_dir)
+    items = collect_images(continua / "full")
+    from PIL import Image
+
+    x = net.preprocessing.batch([Image.open(it.path).convert("RGB") for it in items])
+    ref = compute_cams(net, x, method="gradcam", layers=(default_cam_layer(net),), target=0)
+    with np.load(out / "cams.npz") as data:
+        np.testing.assert_allclose(data["maps"], ref.maps.numpy(), atol=1e-5)
+        assert list(data["targets"]) == [0, 0, 0]
+    assert not (out / "overlays").exists()
+
+
+def test_cam_errors(run_dir, continua, tmp_path, capsys):
+    code, io = _cli(["cam", str(run_dir), "--images", str(continua), "--out", str(tmp_path),
+                     "--layers", "features.42"], capsys)  # fmt: skip
+    assert code == 2 and io.err.startswith("error: unknown layer 'features.42'; valid layers:")
+    assert io.err.count("\n") == 1
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    from PIL import Image
+
+    Image.new("RGB", (20, 20)).save(plain / "a.png")
+    code, io = _cli(["cam", str(run_dir), "--images", str(plain), "--out", str(tmp_path / "o"),
+                     "--regions", "landmarks"], capsys)  # fmt: skip
+    assert code == 2 and "a.png has no landmarks" in io.err
+    code, io = _cli(["cam", str(tmp_path), "--images", str(plain), "--out", str(tmp_path / "o")],
+                    capsys)  # fmt: skip
+    assert code == 2 and "not a finished training run" in io.err
+
+
+def test_attention_compare(run_dir, continua, tmp_path, capsys):
+    out = tmp_path / "cams"
+    run_cams(run_dir, continua, out, overlays=False)
+    fix = tmp_path / "fix.csv"
+    pd.DataFrame(
+        {
+            "image": ["full/step_00.png"] * 3 + ["step_01.png"] * 2,
+            "x": [10, 24, 30, 5, 40],
+            "y": [12, 20, 30, 6, 44],
+        }
+    ).to_csv(fix, index=False)
+    # step_01.png is ambiguous (full/ and eyes/) -> a clear error
+    code, io = _cli(["attention-compare", "--cams", str(out), "--fixations", str(fix),
+                     "--out", str(tmp_path / "m.csv")], capsys)  # fmt: skip
+    assert code == 2 and "have no CAM, e.g. 'step_01.png'" in io.err
+    df = pd.read_csv(fix)
+    df.loc[df["image"] == "step_01.png", "image"] = "eyes/step_01.png"
+    df.to_csv(fix, index=False)
+    main(["attention-compare", "--cams", str(out), "--fixations", str(fix),
+          "--out", str(tmp_path / "m.csv"), "--sigma", "3"])  # fmt: skip
+    metrics = pd.read_csv(tmp_path / "m.csv")
+    assert list(metrics.columns) == list(METRIC_COLUMNS)
+    assert metrics["n_fixations"].tolist() == [3, 2]
+    values = metrics[["nss", "cc", "sim", "kl_div", "auc_judd", "auc_borji", "auc_shuffled"]]
+    assert values.notna().all().all()
+    assert (metrics["sigma_px"] == 3).all()
+    again = compare_attention(out, fix, sigma=3)
+    pd.testing.assert_frame_equal(again, metrics, check_dtype=False)
+
+
+def test_attention_compare_errors(run_dir, continua, tmp_path, capsys):
+    out = tmp_path / "cams"
+    run_cams(run_dir, continua / "full", out, overlays=False)
+    capsys.readouterr()
+    fix = tmp_path / "fix.csv"
+    fix.write_text("image,x,y\nstep_00.png,48,3\n")
+    code, io = _cli(["attention-compare", "--cams", str(out), "--fixations", str(fix),
+                     "--out", str(tmp_path / "m.csv")], capsys)  # fmt: skip
+    assert code == 2
+    assert io.err == (
+        "error: fixation (x=48, y=3) for image 'step_00.png' lies outside the 48x48 image "
+        "(1 of 1 fixations outside)\n"
+    )
+    fix.write_text("image,x,y\n")
+    code, io = _cli(["attention-compare", "--cams", str(out), "--fixations", str(fix),
+                     "--out", str(tmp_path / "m.csv")], capsys)  # fmt: skip
+    assert code == 2 and io.err.startswith("error: no fixations in")
+    with pytest.raises(FacepsychError, match="no cams.npz at"):
+        compare_attention(tmp_path / "nowhere", fix)
+
+
+def test_real_photos_smoke(london_faces, tmp_path):
+    """Real London-set photos with their webmorph189 templates: landmark regions are sane and the
+    shares of a CAM are a distribution (random AlexNet weights: no claim about where it looks)."""
+    from PIL import Image
+
+    from facepsych.attention import compute_cams, landmark_masks, region_shares
+    from facepsych.models import build_model
+    from facepsych.stimuli import read_landmarks
+
+    net = build_model("alexnet", "random", hidden=8, seed=0)
+    ids = ["001", "002"]
+    pils = [Image.open(london_faces / "neutral" / f"{i}.jpg").convert("RGB") for i in ids]
+    res = compute_cams(net, net.preprocessing.batch(pils), layers=("features.8", "features.11"))
+    for i, img, cam in zip(ids, pils, res.maps, strict=True):
+        lm = read_landmarks(london_faces / "neutral" / f"{i}.tem")
+        masks = landmark_masks(lm.points, lm.scheme, tuple(cam.shape), frame_size=img.size)
+        rows_eyes = np.nonzero(masks["eyes"].any(1))[0]
+        rows_mouth = np.nonzero(masks["mouth"].any(1))[0]
+        assert rows_eyes.size and rows_mouth.size and rows_eyes.mean() < rows_mouth.mean()
+        shares = region_shares(cam, masks)
+        total = shares["eyes"] + shares["nose"] + shares["mouth"] + shares["other"]
+        assert total == pytest.approx(1.0) and 0 <= shares["diagnostic_ratio"] <= 1
