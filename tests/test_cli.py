@@ -88,7 +88,7 @@ def test_user_errors_are_one_line_exit_2(argv, message, capsys):
 @pytest.mark.xfail(
     strict=True,
     raises=Exception,
-    reason="cli.main catches click.ClickException, but typer>=0.25 raises its vendored "
+    reason="cli.main catches click.ClickException, but typer 0.29 (installed) raises its vendored "
     "typer._click exceptions, so usage errors escape as tracebacks (lead's entry point)",
 )
 def test_unknown_command_is_a_usage_error(capsys):

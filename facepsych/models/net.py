@@ -286,9 +286,9 @@ def _excitation_blocks(
                 f"excitation blocks are only available for fe-alexnet, not {arch!r}"
             )
         return nn.ModuleDict(), None
+    if isinstance(excitation, str):  # "conv3,fc6" from a config or the command line
+        excitation = [p.strip() for p in excitation.split(",") if p.strip()]
     positions = tuple(DEFAULT_EXCITATION if excitation is None else excitation)
-    if isinstance(excitation, str):
-        positions = (excitation,)
     unknown = [p for p in positions if p not in ALEXNET_POSITIONS]
     if unknown:
         raise FacepsychError(

@@ -42,7 +42,9 @@ VGGFACE_CONVS: tuple[str, ...] = (
     "conv4_1", "conv4_2", "conv4_3", "conv5_1", "conv5_2", "conv5_3",
 )  # fmt: skip
 _WRAPPERS: tuple[str, ...] = ("state_dict", "model_state_dict", "model")
-_HASH_IN_NAME = re.compile(r"-([0-9a-f]{6,64})\.(?:pth|pt|bin|pth\.tar|ckpt)$")
+#: torchvision / torch.hub names end in ``-<first 8+ hex digits of the SHA-256>.pth``; an all-digit
+#: suffix (``run-20261129.pth``, ``epoch-000010.pt``) is read as a counter or date, not a hash.
+_HASH_IN_NAME = re.compile(r"-((?=[0-9]*[a-f])[0-9a-f]{8,64})\.(?:pth|pt|bin|pth\.tar|ckpt)$")
 _MAX_DIFF_LINES = 20
 
 

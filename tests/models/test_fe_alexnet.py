@@ -78,3 +78,13 @@ def test_excitation_blocks_train_while_features_stay_frozen(images):
     net(images).sum().backward()
     assert net.excite["conv4"].fc1.weight.grad is not None
     assert all(p.grad is None for p in net.features.parameters())
+
+
+def test_positions_as_a_comma_string_and_errors():
+    net = build_model("fe-alexnet", hidden=8, excitation="fc6, conv3")
+    assert list(net.excite) == ["conv3", "fc6"] and net.spec()["excitation"] == ["conv3", "fc6"]
+    assert build_model("fe-alexnet", hidden=8, excitation=[]).spec()["excitation"] == []
+    from facepsych.errors import FacepsychError
+
+    with pytest.raises(FacepsychError, match=r"^excitation positions repeat: fc6, fc6$"):
+        build_model("fe-alexnet", hidden=8, excitation=["fc6", "fc6"])

@@ -249,3 +249,23 @@ def test_read_state_dict_returns_tensors(alexnet_file, alexnet_state):
     state = read_state_dict(alexnet_file)
     assert set(state) == set(alexnet_state)
     assert all(torch.equal(state[k], alexnet_state[k]) for k in state)
+
+
+@pytest.mark.parametrize(
+    ("name", "warns"),
+    [
+        ("alexnet-owt-7be5be79.pth", True),
+        ("vgg16-397923af.pth", True),
+        ("run-20261129.pth", False),  # an all-digit suffix is a date or counter, not a hash
+        ("epoch-000010.pt", False),
+        ("weights.pth", False),
+        ("x-abc.pth", False),  # too short for a hash prefix
+    ],
+)
+def test_hash_prefix_is_read_only_from_hash_like_names(tmp_path, name, warns):
+    from facepsych.models.weights import hash_prefix_warning
+
+    digest = hashlib.sha256(b"content").hexdigest()
+    assert (hash_prefix_warning(tmp_path / name, digest) is not None) is warns
+    prefix_name = f"mine-{digest[:10]}.pth"
+    assert hash_prefix_warning(tmp_path / prefix_name, digest) is None
