@@ -217,7 +217,17 @@ class MorphRecipe(_Strict):
     b: str
     landmarks_a: str | None = None
     landmarks_b: str | None = None
+    detector: Literal["dlib"] | None = Field(None, description="detect missing landmarks")
     steps: int = Field(21, ge=3)
+    size: int | None = Field(None, ge=16, description="output side in px (default: a's size)")
+    align: bool = False
+    oval: bool = False
+
+    @model_validator(mode="after")
+    def _landmarks_or_detector(self) -> MorphRecipe:
+        if self.detector is None and (self.landmarks_a is None or self.landmarks_b is None):
+            raise ValueError("give landmarks_a and landmarks_b, or detector: dlib")
+        return self
 
 
 class ContinuumSource(_Strict):
@@ -408,7 +418,7 @@ def _file_errors(raw: dict[str, Any], base: Path) -> list[str]:
         single = not isinstance(weights, dict | list)
         for key, source in items:
             loc = f"models[{i}].weights" + (
-                "" if single else f"[{key!r}]" if isinstance(key, str) else f"[{key}]"
+                "" if single else f".{key}" if isinstance(key, str) else f"[{key}]"
             )
             if not isinstance(source, str) or ":" not in source:
                 continue

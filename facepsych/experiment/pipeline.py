@@ -186,7 +186,7 @@ def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
     pred_rows = []
     conts = {}
     for s in payload["stimuli"]:
-        cont = load_continuum(s["path"])
+        cont = load_continuum(s["path"], reverse=s.get("reverse", False), every=s.get("every", 1))
         conts[(s["continuum"], s["condition"])] = cont
         p = predict_images(net, list(cont.frames))
         for level, frame, prob in zip(cont.levels, cont.frames, p, strict=True):

@@ -31,9 +31,12 @@ class StimulusSet:
     continuum: str
     condition: str
     path: str
+    reverse: bool = False
+    every: int = 1
 
-    def as_dict(self) -> dict[str, str]:
-        return {"continuum": self.continuum, "condition": self.condition, "path": self.path}
+    def as_dict(self) -> dict[str, Any]:
+        return {"continuum": self.continuum, "condition": self.condition, "path": self.path,
+                "reverse": self.reverse, "every": self.every}  # fmt: skip
 
 
 @dataclass
@@ -173,36 +176,17 @@ def _continuum_folders(src: ContinuumSource, index: int, root: Path) -> list[tup
             out.append((name, folder))
         return out
     assert src.morph is not None
-    from PIL import Image
-
-    from facepsych.stimuli import morph_continuum, read_landmarks, write_continuum
+    from facepsych.stimuli.morph import morph_files
 
     m = src.morph
     name = src.name or f"morph-{index:02d}"
     folder = root / name / "full"
-    if not (folder / "manifest.csv").is_file():
-        if m.landmarks_a is None or m.landmarks_b is None:
-            raise FacepsychError(
-                f"stimuli.continua[{index}].morph: landmarks_a and landmarks_b are needed"
-            )
-        la, lb = read_landmarks(m.landmarks_a), read_landmarks(m.landmarks_b)
-        frames = morph_continuum(
-            Image.open(m.a).convert("RGB"),
-            Image.open(m.b).convert("RGB"),
-            la.points,
-            lb.points,
-            steps=m.steps,
-        )
-        levels = [i / (m.steps - 1) for i in range(m.steps)]
-        write_continuum(
-            folder,
-            [f for f, _ in frames],
-            [p for _, p in frames],
-            levels,
-            scheme=la.scheme,
-            source_a=m.a,
-            source_b=m.b,
-        )
+    if not (folder / ".complete").is_file():
+        morph_files(
+            m.a, m.b, folder, landmarks_a=m.landmarks_a, landmarks_b=m.landmarks_b,
+            detector=m.detector, steps=m.steps, size=m.size, align=m.align, oval=m.oval,
+        )  # fmt: skip
+        write_text(folder / ".complete", "")
     return [(name, folder)]
 
 
@@ -222,7 +206,7 @@ def prepare_stimuli(cfg: ExperimentConfig, run: RunFolder) -> list[StimulusSet]:
             names.add(name)
             for cond in cfg.stimuli.conditions:
                 if cond == "full":
-                    sets.append(StimulusSet(name, "full", str(folder)))
+                    sets.append(StimulusSet(name, "full", str(folder), src.reverse, src.every))
                     continue
                 out = root / name / cond
                 if not (out / ".complete").is_file():
@@ -231,7 +215,7 @@ def prepare_stimuli(cfg: ExperimentConfig, run: RunFolder) -> list[StimulusSet]:
                         kwargs["boxes"] = "companion"
                     occlude_continuum(folder, cond, out, **kwargs)
                     write_text(out / ".complete", "")
-                sets.append(StimulusSet(name, cond, str(out)))
+                sets.append(StimulusSet(name, cond, str(out), src.reverse, src.every))
     return sets
 
 
