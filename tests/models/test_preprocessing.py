@@ -70,3 +70,18 @@ def test_unknown_name_is_one_clear_line():
     with pytest.raises(FacepsychError) as err:
         preprocessing_for("caffe")
     assert str(err.value) == "unknown preprocessing 'caffe'; choose one of: imagenet, vggface, half"
+
+
+def test_real_photos_colour_and_greyscale(london_faces, facial_expressions):
+    """A 675×675 colour face and a greyscale expression photo become (3, S, S) tensors whose
+    inversion equals the resized RGB image (to 8-bit rounding)."""
+    face = Image.open(sorted((london_faces / "smiling").glob("*.jpg"))[0])
+    grey = Image.open(sorted((facial_expressions / "images").glob("*.jpg"))[0])
+    for image in (face, grey):
+        for name in ("imagenet", "vggface", "half"):
+            prep = preprocessing_for(name, image_size=48)
+            tensor = prep(image)
+            assert tensor.shape == (3, 48, 48) and torch.isfinite(tensor).all()
+            resized = np.asarray(image.convert("RGB").resize((48, 48), Image.BILINEAR)) / 255.0
+            back = prep.invert(tensor).permute(1, 2, 0).numpy()
+            np.testing.assert_allclose(back, resized, atol=1e-5)

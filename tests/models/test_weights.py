@@ -269,3 +269,36 @@ def test_hash_prefix_is_read_only_from_hash_like_names(tmp_path, name, warns):
     assert (hash_prefix_warning(tmp_path / name, digest) is not None) is warns
     prefix_name = f"mine-{digest[:10]}.pth"
     assert hash_prefix_warning(tmp_path / prefix_name, digest) is None
+
+
+# ---------------------------------------------------------------------- download (no network)
+def test_download_is_explicit_and_fails_in_one_line(tmp_path, monkeypatch):
+    from facepsych.models import download_imagenet
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    calls = []
+
+    def offline(url, **kwargs):
+        calls.append((url, kwargs))
+        raise OSError("[Errno -3] Temporary failure in name resolution\nsecond line")
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
+    with pytest.raises(FacepsychError) as err:
+        download_imagenet("fe-alexnet")
+    assert str(err.value) == (
+        "download of alexnet-owt-7be5be79.pth failed ([Errno -3] Temporary failure in name "
+        f"resolution); copy the file to {tmp_path}/hub/checkpoints/ by hand"
+    )
+    assert calls[0][0] == "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth"
+    assert calls[0][1]["check_hash"] is True and calls[0][1]["weights_only"] is True
+
+
+def test_download_returns_a_cached_file_without_network(tmp_path, monkeypatch):
+    from facepsych.models import download_imagenet
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    cached = tmp_path / "hub" / "checkpoints" / "vgg11-8a719046.pth"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"x")
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", None)  # must not be called
+    assert download_imagenet("vgg11") == cached
