@@ -466,7 +466,7 @@ def synth_faces_command(
     per_identity: Annotated[int, typer.Option(help="Faces per identity (half positive).")] = 10,
     size: Annotated[int, typer.Option(help="Image size in pixels.")] = 64,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    nuisance: Annotated[float, typer.Option(help="Nuisance strength (0 = none).")] = 1.0,
+    nuisance: Annotated[float, typer.Option(help="Nuisance strength (0 = none).")] = 0.5,
     weights: Annotated[str | None, typer.Option(help=_WEIGHTS_HELP)] = None,
     val_fraction: Annotated[float, typer.Option(help="Share of identities in 'val'.")] = 0.2,
     identity_set: Annotated[

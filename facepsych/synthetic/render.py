@@ -213,7 +213,7 @@ def render_face(
     size: int = 96,
     seed: int = 0,
     nuisance: Nuisance | float | None = None,
-    weights: RegionWeights | Mapping | None = None,
+    weights: RegionWeights | Mapping | str | None = None,
     supersample: int = 3,
 ) -> tuple[Image.Image, np.ndarray]:
     """Render one face and return ``(RGB image, landmarks (68, 2) in pixels)``.

@@ -96,8 +96,8 @@ def write_expression_set(
     per_identity: int = 10,
     size: int = 64,
     seed: int = 0,
-    weights: RegionWeights | Mapping | None = None,
-    nuisance: float = 1.0,
+    weights: RegionWeights | Mapping | str | None = None,
+    nuisance: float = 0.5,
     val_fraction: float = 0.2,
     min_abs_expression: float = 0.2,
     first_identity: int = EXPRESSION_IDS,
@@ -106,13 +106,15 @@ def write_expression_set(
     """Faces with valence labels for transfer training.
 
     Each identity gets ``per_identity`` faces, half positive and half negative, with
-    |expression| ~ U(min_abs_expression, 1) and independent nuisance (strength ``nuisance``).
+    |expression| ~ U(min_abs_expression, 1) and independent nuisance (strength ``nuisance``;
+    the default 0.5 keeps pose jitter moderate: ±4°, ±2 % shift, so small training sets suffice).
     ``round(val_fraction·n_identities)`` identities (at least 1 when n_identities ≥ 2) form the
     ``val`` split.
     """
     _check_counts(n_identities=n_identities, per_identity=per_identity)
     if not 0 <= min_abs_expression < 1:
         raise FacepsychError(f"min_abs_expression must be in [0, 1), got {min_abs_expression}")
+    weights = RegionWeights.coerce(weights)
     root = _prepare(out_dir)
     rng = np.random.default_rng([int(seed), 11])
     ids = [first_identity + i for i in range(n_identities)]
@@ -271,7 +273,7 @@ def continuum_frames(
     size: int = 96,
     seed: int = 0,
     nuisance: Nuisance | float | None = 0.0,
-    weights: RegionWeights | Mapping | None = None,
+    weights: RegionWeights | Mapping | str | None = None,
     expression_range: tuple[float, float] = (-1.0, 1.0),
 ):
     """Render a continuum: returns ``(levels, expressions, images, landmarks)``. One nuisance
@@ -302,7 +304,7 @@ def write_synthetic_continuum(
     size: int = 96,
     seed: int = 0,
     nuisance: Nuisance | float | None = 0.0,
-    weights: RegionWeights | Mapping | None = None,
+    weights: RegionWeights | Mapping | str | None = None,
     expression_range: tuple[float, float] = (-1.0, 1.0),
     condition: str | None = None,
 ) -> Path:
@@ -377,6 +379,7 @@ def write_continuum_set(
         raise FacepsychError(
             f"unknown occlusion region(s): {', '.join(bad)} (use eyes, nose, mouth)"
         )
+    weights = RegionWeights.coerce(weights)
     root = _prepare(out_dir)
     nest = n_continua > 1 if subfolders is None else bool(subfolders)
     out = []
