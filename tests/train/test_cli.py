@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from facepsych.cli import main
+
+
+def test_train_then_predict(striped_dir, tmp_path, capsys):
+    run = tmp_path / "run"
+    main(
+        [
+            "train", "--arch", "alexnet", "--weights", "random", "--data", str(striped_dir),
+            "--format", "folder", "--epochs", "2", "--batch-size", "8", "--lr", "0.001",
+            "--image-size", "64", "--hidden", "16", "--seed", "1", "--out", str(run),
+            "--cache-dir", str(tmp_path / "cache"),
+        ]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert "best epoch" in out and "(cached, 24 train / 8 val, 0 skipped)" in out
+    assert (run / "best.pt").is_file() and (run / "metrics.csv").is_file()
+    preds = tmp_path / "preds.csv"
+    main(["predict", str(run), "--images", str(striped_dir / "img"), "--out", str(preds)])
+    table = pd.read_csv(preds)
+    assert list(table.columns) == ["image", "p_positive", "predicted_label"]
+    assert len(table) == 32 and table["p_positive"].between(0, 1).all()
+
+
+def test_user_errors_exit_2_with_one_line(striped_dir, tmp_path, capsys):
+    args = ["train", "--arch", "alexnet", "--weights", "random", "--data", str(striped_dir)]
+    with pytest.raises(SystemExit) as exc:
+        main([*args, "--format", "csv", "--out", str(tmp_path / "r")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "error: unknown dataset format 'csv' (use affectnet, fer2013, facial_expressions, folder)\n"
+    )
+    with pytest.raises(SystemExit) as exc:
+        main(["predict", str(tmp_path), "--images", str(striped_dir), "--out", "x.csv"])
+    assert exc.value.code == 2
+    assert "not a finished training run" in capsys.readouterr().err
