@@ -162,7 +162,8 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     try:
         with warnings.catch_warnings():  # plain pickles also trigger a protocol warning
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
-            obj = torch.load(path, map_location="cpu", weights_only=True)
+            # zip checkpoints are memory-mapped: tensors are paged in while copied into the net
+            obj = torch.load(path, map_location="cpu", weights_only=True, mmap=is_zip)
     except pickle.UnpicklingError as exc:
         text = str(exc)
         found = re.search(r"GLOBAL ([\w.]+)", text)
