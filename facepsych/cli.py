@@ -56,8 +56,7 @@ def models_command(
         typer.echo(format_table(model_table(hidden=hidden, reduction=reduction)))
         return
     kwargs = {"hidden": hidden, "reduction": reduction}
-    if layers == "fe-alexnet":
-        kwargs["excitation"] = _excitation_option(excitation)
+    kwargs["excitation"] = _excitation_option(excitation)
     typer.echo(format_table(layer_table(layers, image_size=image_size, **kwargs)))
 
 

@@ -83,7 +83,7 @@ def layer_table(arch: str, image_size: int = 224, **kwargs) -> list[dict]:
         hits = [i for name, i in first.items() if name == path or name.startswith(path + ".")]
         return min(hits) - 0.5 * (path not in first) if hits else float("inf")
 
-    seen = sorted(names.values(), key=_position)
+    seen = [n for n in sorted(names.values(), key=_position) if n != "excite" or len(net.excite)]
     modules = dict(net.named_modules())
     rows = []
     for path in seen:

@@ -26,7 +26,7 @@ def test_layer_table_shapes_at_224():
     assert rows["avgpool"]["output_shape"] == "(1, 256, 6, 6)"
     assert rows["classifier.6"]["output_shape"] == "(1, 2)"
     net = build_model("alexnet", hidden=4)
-    assert set(rows) == {name for name, _ in net.named_modules() if name}
+    assert set(rows) == {name for name, _ in net.named_modules() if name} - {"excite"}
     vgg = {r["path"]: r for r in layer_table("vgg16")}
     assert vgg["features.29"]["output_shape"] == "(1, 512, 14, 14)"
     assert vgg["features.30"]["output_shape"] == "(1, 512, 7, 7)"
@@ -65,3 +65,8 @@ def test_weights_summary_lists_source_and_preprocessing():
     assert "source         random" in text
     assert "preprocessing  half: 224x224 RGB" in text
     assert "mean (0.5, 0.5, 0.5)" in text
+
+
+def test_plain_archs_list_no_excitation_container():
+    paths = [r["path"] for r in layer_table("mobilenet_v2")]
+    assert "excite" not in paths and paths[0] == "features" and paths[-1] == "classifier.1"
