@@ -618,16 +618,14 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # click usage errors and friends
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors (typer >= 0.29 vendors its own click copy)
+        exit_code = getattr(exc, "exit_code", None)
+        if isinstance(exit_code, int):
+            show = getattr(exc, "show", None)
+            if callable(show):
+                show()
+            sys.exit(exit_code)
         raise
-
 
 if __name__ == "__main__":  # pragma: no cover
     main()

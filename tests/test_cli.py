@@ -85,12 +85,12 @@ def test_user_errors_are_one_line_exit_2(argv, message, capsys):
     assert (code, out, err) == (2, "", message)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=Exception,
-    reason="cli.main catches click.ClickException, but typer 0.29 (installed) raises its vendored "
-    "typer._click exceptions, so usage errors escape as tracebacks (lead's entry point)",
-)
 def test_unknown_command_is_a_usage_error(capsys):
     code, _, err = run(["no-such-command"], capsys)
     assert code == 2 and "No such command" in err
+    assert "Traceback" not in err
+
+
+def test_unknown_option_is_a_usage_error(capsys):
+    code, _, err = run(["models", "--bogus"], capsys)
+    assert code == 2 and "No such option" in err and "Traceback" not in err
