@@ -222,10 +222,11 @@ def _select_lsq_levels(data: _Data, lsq_levels) -> _Data:
         raise FacepsychError(
             f"lsq_levels must be 'auto', 'all' or a list of levels (got {lsq_levels!r})"
         )
+    if isinstance(lsq_levels, str):  # auto: only for the 21-level continuum 0, .05, ..., 1
+        if data.x.size != 21 or not np.allclose(data.x, np.linspace(0, 1, 21), atol=1e-6):
+            return data
     hit = np.array([np.isclose(data.x, w, atol=1e-6).any() for w in want])
     if not hit.all():
-        if isinstance(lsq_levels, str):  # auto: the data are not the 21-level continuum
-            return data
         raise FacepsychError(f"lsq level {want[~hit][0]:g} is not among the data levels")
     keep = np.array([np.isclose(want, v, atol=1e-6).any() for v in data.x])
     return _Data(data.x[keep], data.y[keep], None if data.n is None else data.n[keep])
@@ -374,8 +375,8 @@ def fit_psychometric(
     image). With p and no n, ``mle`` counts each stimulus's decision (p > 0.5) as one trial
     (several images per level), ``lsq`` fits the mean p per level; with p and n, k = p·n.
     ``guess``/``lapse``: a float (fixed) or (lo, hi) (free within bounds; default [0, .05]).
-    ``lsq_levels``: "auto" (the companion's 9 levels when the data hold all of them, else all
-    levels), "all", or an explicit list. CIs come from a parametric bootstrap (``bootstrap``
+    ``lsq_levels``: "auto" (the companion's 9 levels when the data are the 21-level continuum
+    0, .05, …, 1, else all levels), "all", or an explicit list of levels to use. CIs come from a parametric bootstrap (``bootstrap``
     samples, seeded) whenever there are integer trial counts; else they are NaN.
     Bad input raises FacepsychError; an untrustworthy fit has ``fit_ok = False`` and a reason.
     """

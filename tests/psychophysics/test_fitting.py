@@ -1,0 +1,295 @@
+"""fit_psychometric: parameter recovery, golden values, bootstrap CIs, lsq parity, bad input."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+from scipy import optimize
+
+from facepsych.errors import FacepsychError
+from facepsych.psychophysics import (
+    COMPANION_LSQ_LEVELS,
+    FUNCTIONS,
+    PsychometricFit,
+    binomial_deviance,
+    fit_psychometric,
+    psi,
+)
+from facepsych.psychophysics.functions import get_family
+from facepsych.psychophysics.optimize import psi_and_jacobian
+
+X21 = np.round(np.linspace(0, 1, 21), 2)
+TRUE = {  # (mu, sigma, guess, lapse) per family; sigma of the weibull is in ln-x units
+    "cumnorm": (0.48, 0.09, 0.02, 0.03),
+    "logistic": (0.55, 0.06, 0.01, 0.02),
+    "gumbel": (0.45, 0.08, 0.03, 0.01),
+    "weibull": (0.5, 0.18, 0.02, 0.02),
+}
+
+
+def _asymptotic_se(function, theta_true, x, n):
+    """SE of (m, ln sigma) from the inverse Fisher information at the true parameters."""
+    fam = get_family(function)
+    mu, sigma, g, lam = theta_true
+    theta = np.array([[fam.t(mu), np.log(sigma), g, lam]])
+    p, J = psi_and_jacobian(theta, fam.t(x), fam)
+    w = n / (p[0] * (1 - p[0]))
+    info = np.einsum("l,lp,lq->pq", w, J[0], J[0])
+    return np.sqrt(np.diag(np.linalg.inv(info)))
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_parameter_recovery(function):
+    """21 levels x 100 trials: the MLE lands within 4 asymptotic SEs of the truth (the SE comes
+    from the Fisher information of this design, so the tolerance scales with n); 3 seeds."""
+    mu, sigma, g, lam = TRUE[function]
+    n = np.full(21, 100)
+    se_m, se_s = _asymptotic_se(function, TRUE[function], X21, n)[:2]
+    fam = get_family(function)
+    for seed in range(3):
+        k = np.random.default_rng(seed).binomial(n, psi(X21, mu, sigma, g, lam, function))
+        fit = fit_psychometric(X21, k, n, function=function, bootstrap=0)
+        assert abs(fam.t(fit.pse) - fam.t(mu)) < 4 * se_m, (seed, fit.pse)
+        assert abs(np.log(fit.sigma) - np.log(sigma)) < 4 * se_s, (seed, fit.sigma)
+        assert fit.fit_ok, fit.reason
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_noiseless_data_are_recovered_exactly(function):
+    mu, sigma, g, lam = TRUE[function]
+    n = np.full(21, 1000)
+    fit = fit_psychometric(
+        X21, n * psi(X21, mu, sigma, g, lam, function), n, function=function, bootstrap=0
+    )
+    assert fit.pse == pytest.approx(mu, abs=1e-4)
+    assert fit.sigma == pytest.approx(sigma, rel=1e-3)
+    assert fit.guess == pytest.approx(g, abs=1e-4) and fit.lapse == pytest.approx(lam, abs=1e-4)
+    assert fit.deviance == pytest.approx(0, abs=1e-6) and fit.r2 == pytest.approx(1)
+
+
+def test_golden_saturated_logistic():
+    """k = 1, 2, 3 of 4 at x = 0, .5, 1 with γ = λ = 0: the logistic passes through .25/.5/.75, so
+    μ = .5, σ = .5 / ln 3, slope = 1/(4σ) = ln3 / 2, JND = ln3 σ = .5, deviance 0."""
+    fit = fit_psychometric(
+        [0, 0.5, 1], [1, 2, 3], [4, 4, 4], function="logistic", guess=0.0, lapse=0.0, bootstrap=0
+    )
+    assert fit.pse == pytest.approx(0.5, abs=1e-6)
+    assert fit.sigma == pytest.approx(0.5 / math.log(3), rel=1e-5)
+    assert fit.slope == pytest.approx(math.log(3) / 2, rel=1e-5)
+    assert fit.jnd == pytest.approx(0.5, rel=1e-5)
+    assert fit.deviance == pytest.approx(0.0, abs=1e-8)
+    # ln L = Σ ln C(4, k) + k ln p + (4 - k) ln(1 - p) at p = .25, .5, .75
+    ll = 2 * (math.log(4) + math.log(0.25) + 3 * math.log(0.75)) + math.log(6) + 4 * math.log(0.5)
+    assert fit.loglik == pytest.approx(ll, rel=1e-6)
+
+
+def test_golden_deviance():
+    # k = 0, 2, 4 of 4 against p = .5: D = 2 [4 ln 2] + 0 + 2 [4 ln 2] = 16 ln 2
+    assert binomial_deviance([0, 2, 4], [4, 4, 4], [0.5, 0.5, 0.5]) == pytest.approx(
+        16 * math.log(2)
+    )
+    assert binomial_deviance([1, 2, 3], [4, 4, 4], [0.25, 0.5, 0.75]) == pytest.approx(0.0)
+
+
+def test_bootstrap_is_fast_seeded_and_brackets_the_estimate():
+    n = np.full(21, 40)
+    k = np.random.default_rng(1).binomial(n, psi(X21, 0.5, 0.1, 0.02, 0.03))
+    t0 = time.perf_counter()
+    fit = fit_psychometric(X21, k, n, bootstrap=1000, seed=3)
+    elapsed = time.perf_counter() - t0
+    assert elapsed < 2.0  # target: 1,000-sample bootstrap <= 2 s on 2 cores
+    assert fit.n_boot >= 990
+    assert fit.pse_lo < fit.pse < fit.pse_hi
+    assert fit.slope_lo < fit.slope < fit.slope_hi and fit.jnd_lo < fit.jnd < fit.jnd_hi
+    assert 0 < fit.deviance_p <= 1
+    again = fit_psychometric(X21, k, n, bootstrap=1000, seed=3)
+    assert (again.pse_lo, again.pse_hi) == (fit.pse_lo, fit.pse_hi)
+    other = fit_psychometric(X21, k, n, bootstrap=1000, seed=4)
+    assert (other.pse_lo, other.pse_hi) != (fit.pse_lo, fit.pse_hi)
+    lo, hi = fit.band(X21)
+    assert np.all(lo <= fit.predict(X21) + 1e-9) and np.all(fit.predict(X21) <= hi + 1e-9)
+
+
+@pytest.mark.slow
+def test_pse_ci_coverage_is_close_to_95_percent():
+    """100 simulated observers (11 levels x 20 trials): the 95% percentile CI covers the true PSE
+    in 88-100 % of them (binomial SD of the rate at 95 % is 2.2 points)."""
+    x = np.linspace(0, 1, 11)
+    n = np.full(11, 20)
+    rng = np.random.default_rng(2024)
+    hits = 0
+    for rep in range(100):
+        k = rng.binomial(n, psi(x, 0.5, 0.1, 0.02, 0.02))
+        fit = fit_psychometric(x, k, n, bootstrap=300, seed=rep)
+        hits += fit.pse_lo <= 0.5 <= fit.pse_hi
+    assert 88 <= hits <= 100
+
+
+def test_deviance_p_flags_a_misfitting_model():
+    # U-shaped data cannot be fitted by any monotone psi: deviance p must be tiny
+    x = np.linspace(0, 1, 9)
+    n = np.full(9, 50)
+    k = np.array([45, 30, 10, 5, 5, 10, 30, 45, 49])
+    fit = fit_psychometric(x, k, n, bootstrap=300)
+    assert fit.deviance_p < 0.01
+    assert not fit.fit_ok and "not monotonically increasing" in fit.reason
+
+
+def test_mle_on_network_probabilities_counts_decisions():
+    levels = np.repeat(X21, 4)  # four identities per level
+    rng = np.random.default_rng(0)
+    p = psi(levels, 0.5 + rng.normal(0, 0.08, levels.size), 0.05)
+    fit = fit_psychometric(levels, p=p, method="mle", bootstrap=0)
+    ref = fit_psychometric(levels, k=(p > 0.5).astype(float), n=np.ones(levels.size), bootstrap=0)
+    assert fit.pse == pytest.approx(ref.pse) and fit.n_trials == levels.size
+
+
+def test_lsq_uses_companion_levels_and_recovers_noiseless_curve():
+    p = psi(X21, 0.47, 1 / 12, 0.01, 0.02, "logistic")
+    fit = fit_psychometric(X21, p=p, method="lsq", function="logistic")
+    assert fit.n_levels == len(COMPANION_LSQ_LEVELS) == 9
+    assert fit.pse == pytest.approx(0.47, abs=1e-5) and fit.sigma == pytest.approx(1 / 12, rel=1e-4)
+    assert math.isnan(fit.pse_lo) and math.isnan(
+        fit.deviance
+    )  # no trials: no bootstrap, no likelihood
+    assert fit_psychometric(X21, p=p, method="lsq", lsq_levels="all").n_levels == 21
+    x11 = np.linspace(0, 1, 11)
+    assert fit_psychometric(x11, p=psi(x11, 0.5, 0.1), method="lsq").n_levels == 11  # auto: all
+    with pytest.raises(FacepsychError, match=r"^lsq level 0.25 is not among the data levels$"):
+        fit_psychometric(x11, p=psi(x11, 0.5, 0.1), method="lsq", lsq_levels=[0, 0.25, 0.5, 1])
+
+
+def test_lsq_matches_an_independent_bounded_least_squares():
+    """Same objective, bounds and start (.01, .02, .5, steepness 5) minimised by scipy's L-BFGS-B
+    on (γ, λ, μ, β) reaches the same sum of squares."""
+    rng = np.random.default_rng(7)
+    x = np.array(COMPANION_LSQ_LEVELS)
+    y = np.clip(psi(x, 0.52, 0.09, 0.02, 0.01) + rng.normal(0, 0.03, x.size), 0, 1)
+    fit = fit_psychometric(x, p=y, method="lsq")
+
+    def sse(v):
+        return np.sum((psi(x, v[2], 1 / v[3], v[0], v[1]) - y) ** 2)
+
+    ref = optimize.minimize(
+        sse,
+        [0.01, 0.02, 0.5, 5],
+        bounds=[(0, 0.05), (0, 0.05), (0, 1), (0.1, 100)],
+        method="L-BFGS-B",
+    )
+    assert np.sum((fit.predict(x) - y) ** 2) <= ref.fun + 1e-9
+    assert fit.pse == pytest.approx(ref.x[2], abs=2e-3)
+
+
+def test_lsq_bootstrap_when_counts_are_given():
+    n = np.full(21, 30)
+    k = np.random.default_rng(3).binomial(n, psi(X21, 0.5, 0.1))
+    fit = fit_psychometric(X21, k, n, method="lsq", bootstrap=300)
+    assert fit.pse_lo < fit.pse < fit.pse_hi and fit.n_levels == 9
+
+
+def test_fixed_guess_and_lapse_are_respected():
+    n = np.full(11, 50)
+    x = np.linspace(0, 1, 11)
+    fit = fit_psychometric(x, np.round(n * psi(x, 0.5, 0.1)), n, guess=0.0, lapse=0.01, bootstrap=0)
+    assert fit.guess == 0.0 and fit.lapse == 0.01
+
+
+def test_as_dict_round_trip_and_predict():
+    n = np.full(11, 50)
+    x = np.linspace(0, 1, 11)
+    fit = fit_psychometric(
+        x, np.round(n * psi(x, 0.4, 0.1, 0.01, 0.02, "gumbel")), n, function="gumbel", bootstrap=50
+    )
+    d = fit.as_dict()
+    assert "boot" not in d and d["function"] == "gumbel"
+    back = PsychometricFit.from_dict(d)
+    assert back.as_dict() == d
+    np.testing.assert_allclose(back.predict(x), fit.predict(x))
+
+
+# --------------------------------------------------------------------------- fit_ok reasons
+
+
+def test_pse_outside_tested_range_is_flagged():
+    x = np.linspace(0, 1, 11)
+    n = np.full(11, 40)
+    fit = fit_psychometric(x, np.round(n * psi(x, 1.25, 0.2)), n, bootstrap=0)
+    assert not fit.fit_ok and "outside the tested range [0, 1]" in fit.reason
+
+
+def test_step_data_put_sigma_at_its_bound():
+    x = np.linspace(0, 1, 11)
+    fit = fit_psychometric(x, (x > 0.5) * 20.0, np.full(11, 20), bootstrap=0)
+    assert not fit.fit_ok and "sigma at its lower bound" in fit.reason
+
+
+def test_too_few_levels_for_free_parameters():
+    fit = fit_psychometric([0, 0.3, 0.6, 1], [1, 4, 14, 19], [20] * 4, bootstrap=0)
+    assert not fit.fit_ok and "too few levels (4) for 4 free parameters" in fit.reason
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"levels": [0, 0.5, 1]}, "give k and n (counts) or p (proportions)"),
+        (
+            {"levels": [0, 0.5, 1], "k": [1, 2, 3], "p": [0.1, 0.5, 0.9]},
+            "give either k and n (counts) or p (proportions), not both",
+        ),
+        (
+            {"levels": [0, 0.5, 1], "k": [1, 2, 3]},
+            "k (positive responses) needs n (trials per level)",
+        ),
+        ({"levels": [0, 0.5, 1], "k": [1, 5, 3], "n": [4, 4, 4]}, "k > n at level 0.5 (k=5, n=4)"),
+        ({"levels": [0, 0.5, 1], "k": [1, -1, 3], "n": [4, 4, 4]}, "counts must not be negative"),
+        (
+            {"levels": [0, 0.5, 1], "k": [1, 0, 3], "n": [4, 0, 4]},
+            "n must be positive (n=0 at level 0.5)",
+        ),
+        ({"levels": [0, np.nan, 1], "k": [1, 2, 3], "n": [4, 4, 4]}, "levels contains NaN (row 1)"),
+        (
+            {"levels": [0, 0.5, 1], "k": [1, 2], "n": [4, 4, 4]},
+            "levels, k and n must have the same length (got 3, 2, 3)",
+        ),
+        (
+            {"levels": [0, 1, 1], "k": [1, 2, 3], "n": [4, 4, 4]},
+            "need at least 3 distinct levels, got 2",
+        ),
+        (
+            {"levels": [0, 0.5, 1], "k": [4, 4, 4], "n": [4, 4, 4]},
+            "all responses are identical (proportion 1 at every level): nothing to fit",
+        ),
+        ({"levels": [0, 0.5, 1], "p": [0.2, 1.5, 0.9]}, "p must lie in [0, 1]"),
+        (
+            {"levels": [0, 0.5, 1], "p": [0.5, 0.5, 0.5], "method": "lsq"},
+            "all responses are identical (proportion 0.5 at every level): nothing to fit",
+        ),
+        (
+            {"levels": [0, 0.5, 1], "p": [0.1, 0.5, 0.9], "method": "ols"},
+            "unknown method 'ols'; choose mle or lsq",
+        ),
+        (
+            {"levels": [0, 0.5, 1], "p": [0.1, 0.5, 0.9], "guess": 0.5},
+            "guess must satisfy 0 <= lo <= hi < 0.5 (got 0.5, 0.5)",
+        ),
+        (
+            {"levels": [0, 0.5, 1], "p": [0.1, 0.5, 0.9], "lapse": (0.1, 0.0)},
+            "lapse must satisfy 0 <= lo <= hi < 0.5 (got 0.1, 0.0)",
+        ),
+        (
+            {"levels": [-1, 0.5, 1], "k": [1, 2, 3], "n": [4, 4, 4], "function": "weibull"},
+            "the weibull needs levels >= 0 (got -1)",
+        ),
+    ],
+)
+def test_bad_input_raises_one_clear_line(kwargs, message):
+    with pytest.raises(FacepsychError) as info:
+        fit_psychometric(**{"bootstrap": 0, **kwargs})
+    assert str(info.value) == message
+    assert "\n" not in str(info.value)
