@@ -376,8 +376,9 @@ def fit_psychometric(
     (several images per level), ``lsq`` fits the mean p per level; with p and n, k = p·n.
     ``guess``/``lapse``: a float (fixed) or (lo, hi) (free within bounds; default [0, .05]).
     ``lsq_levels``: "auto" (the companion's 9 levels when the data are the 21-level continuum
-    0, .05, …, 1, else all levels), "all", or an explicit list of levels to use. CIs come from a parametric bootstrap (``bootstrap``
-    samples, seeded) whenever there are integer trial counts; else they are NaN.
+    0, .05, …, 1, else all levels), "all", or an explicit list of levels to use. CIs come from a
+    parametric bootstrap (``bootstrap`` samples, seeded) whenever there are integer trial
+    counts; else they are NaN.
     Bad input raises FacepsychError; an untrustworthy fit has ``fit_ok = False`` and a reason.
     """
     method = str(method).lower()
