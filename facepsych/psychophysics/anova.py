@@ -55,7 +55,7 @@ def rm_anova(
     ks = [len(lv) for lv in levels]
     if min(ks) < 2:
         raise FacepsychError(
-            f"rm_anova: factor {factors[ks.index(min(ks))]!r} needs at least 2 levels"
+            f"rm_anova: factor {factors[ks.index(min(ks))]} needs at least 2 levels"
         )
     cells = list(itertools.product(*levels))
     table = df.groupby([subject, *factors])[dv].mean().unstack(factors)
@@ -65,7 +65,7 @@ def rm_anova(
     incomplete = table.isna().any(axis=1)
     if incomplete.any():
         raise FacepsychError(
-            f"rm_anova: subject {table.index[incomplete][0]!r} lacks some cells "
+            f"rm_anova: subject {table.index[incomplete][0]} lacks some cells "
             "(need a complete design)"
         )
     Y = table.to_numpy(dtype=float)

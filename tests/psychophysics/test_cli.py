@@ -1,0 +1,163 @@
+"""`facepsych fit` and `facepsych compare` through facepsych.cli.main."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from facepsych.cli import main
+from facepsych.psychophysics import psi
+
+from .conftest import simulate_trials
+
+REQUIRED = (
+    "group,method,function,pse,pse_lo,pse_hi,slope,slope_lo,slope_hi,sigma,jnd,guess,lapse,"
+    "deviance,r2,rmse,n_levels,fit_ok,reason"
+).split(",")
+X21 = np.round(np.linspace(0, 1, 21), 2)
+
+
+def run(argv, capsys):
+    code = 0
+    try:
+        main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture()
+def counts_csv(tmp_path):
+    n = np.full(11, 30)
+    x = np.linspace(0, 1, 11)
+    k = np.random.default_rng(0).binomial(n, psi(x, 0.45, 0.1))
+    path = tmp_path / "counts.csv"
+    pd.DataFrame({"level": x, "k": k, "n": n}).to_csv(path, index=False)
+    return path
+
+
+def test_fit_counts_writes_table_and_plot(tmp_path, counts_csv, capsys):
+    out, plot = tmp_path / "fits.csv", tmp_path / "fits.png"
+    code, stdout, _ = run(
+        ["fit", str(counts_csv), "--bootstrap", "200", "--out", str(out), "--plot", str(plot)],
+        capsys,
+    )
+    assert code == 0
+    table = pd.read_csv(out)
+    assert set(REQUIRED) <= set(table.columns) and len(table) == 1
+    assert (
+        table.loc[0, "method"] == "mle"
+        and table.loc[0, "pse_lo"] < table.loc[0, "pse"] < table.loc[0, "pse_hi"]
+    )
+    assert abs(table.loc[0, "pse"] - 0.45) < 0.05
+    assert plot.stat().st_size > 5000
+    assert "all" in stdout and "pse" in stdout
+
+
+def test_fit_trials_by_subject_with_1_2_codes(tmp_path, capsys):
+    t = simulate_trials(n_subjects=3, trials=15)
+    t["response"] = 2 - t["response"]
+    t.to_csv(tmp_path / "t.csv", index=False)
+    out = tmp_path / "f.csv"
+    code, _, _ = run(
+        [
+            "fit",
+            str(tmp_path / "t.csv"),
+            "--codes",
+            "12",
+            "--group-by",
+            "subject",
+            "--bootstrap",
+            "50",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
+    assert code == 0
+    table = pd.read_csv(out)
+    assert list(table["group"]) == ["s00", "s01", "s02"] and "subject" in table.columns
+
+
+def test_fit_proportions_defaults_to_lsq(tmp_path, capsys):
+    pd.DataFrame({"level": X21, "p": psi(X21, 0.6, 0.07)}).to_csv(tmp_path / "m.csv", index=False)
+    out = tmp_path / "f.csv"
+    code, _, _ = run(
+        ["fit", str(tmp_path / "m.csv"), "--function", "logistic", "--out", str(out)], capsys
+    )
+    assert code == 0
+    row = pd.read_csv(out).iloc[0]
+    assert row["method"] == "lsq" and row["n_levels"] == 9 and row["function"] == "logistic"
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        ({"x": [0, 1], "y": [1, 2]}, "error: cannot recognise"),
+        (
+            {"level": [0, 0.5, 1], "k": [1, 5, 3], "n": [4, 4, 4]},
+            "error: k > n at level 0.5 (k=5, n=4)",
+        ),
+        (
+            {"level": [0, 0.5, 1], "k": [4, 4, 4], "n": [4, 4, 4]},
+            "error: all responses are identical",
+        ),
+        (
+            {"level": [0, 1, 1], "k": [1, 2, 3], "n": [4, 4, 4]},
+            "error: need at least 3 distinct levels, got 2",
+        ),
+        ({"level": [0, None, 1], "k": [1, 2, 3], "n": [4, 4, 4]}, "error: "),
+    ],
+)
+def test_fit_bad_input_is_one_line_and_exit_2(tmp_path, capsys, frame, message):
+    pd.DataFrame(frame).to_csv(tmp_path / "bad.csv", index=False)
+    code, _, err = run(["fit", str(tmp_path / "bad.csv"), "--bootstrap", "0"], capsys)
+    assert code == 2 and err.startswith(message) and err.count("\n") == 1
+
+
+def test_fit_unknown_group_column(counts_csv, capsys):
+    code, _, err = run(["fit", str(counts_csv), "--group-by", "model"], capsys)
+    assert code == 2 and "no column 'model' to group by" in err
+
+
+def test_compare_with_reference_and_with_trials(tmp_path, capsys):
+    preds = pd.concat(
+        [
+            pd.DataFrame({"model": m, "level": X21, "p": psi(X21, mu, 0.07)})
+            for m, mu in (("a", 0.4), ("b", 0.52))
+        ]
+    )
+    preds.to_csv(tmp_path / "preds.csv", index=False)
+    out = tmp_path / "cmp.csv"
+    code, stdout, _ = run(
+        ["compare", "--model", str(tmp_path / "preds.csv"), "--out", str(out)], capsys
+    )
+    assert code == 0 and "published reference" in stdout
+    table = pd.read_csv(out)
+    assert list(table["group"]) == ["a", "b"] and (table["human_kind"] == "reference").all()
+    assert table.loc[0, "z"] == pytest.approx((table.loc[0, "model_pse"] - 0.514) / 0.092)
+    simulate_trials(n_subjects=8, trials=10).to_csv(tmp_path / "h.csv", index=False)
+    code, _, _ = run(
+        [
+            "compare",
+            "--model",
+            str(tmp_path / "preds.csv"),
+            "--human",
+            str(tmp_path / "h.csv"),
+            "--bootstrap",
+            "200",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
+    assert code == 0
+    table = pd.read_csv(out)
+    assert (table["human_kind"] == "data").all() and table["rmse"].notna().all()
+
+
+def test_compare_rejects_non_prediction_file(counts_csv, capsys):
+    code, _, err = run(["compare", "--model", str(counts_csv)], capsys)
+    assert code == 2 and "model predictions need columns level,p" in err
