@@ -147,7 +147,8 @@ def _build(net_spec: dict, config: TrainConfig):
     from facepsych.models import build_model
 
     spec = dict(net_spec)
-    spec.setdefault("seed", config.seed)
+    if spec.get("seed") is None:  # a spec without a seed gets the run's seed (deterministic init)
+        spec["seed"] = config.seed
     if config.image_size is not None:
         spec["image_size"] = int(config.image_size)
     spec["freeze"] = True
@@ -223,6 +224,8 @@ def train_valence(
     from facepsych.models import trainable_parameters
 
     params = trainable_parameters(net)
+    # only trainable tensors change; the best epoch keeps a copy of those (frozen ones are fixed)
+    trainables = {k: p for k, p in net.named_parameters() if p.requires_grad}
     optim = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
 
     rows: list[dict] = []
@@ -269,7 +272,7 @@ def train_valence(
         score = (val_acc, -val_loss) if not math.isnan(val_acc) else (0.0, float(epoch))
         if best is None or score > best:
             best, best_epoch = score, epoch
-            best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            best_state = {k: p.detach().clone() for k, p in trainables.items()}
         write_text(out / "metrics.csv", _metrics_csv(rows))
         log(
             f"epoch {epoch}: train_loss {row['train_loss']:.4f} acc {row['train_acc']:.3f}"
@@ -278,8 +281,10 @@ def train_valence(
     train_seconds = time.perf_counter() - t_train
 
     assert best_state is not None
-    net.load_state_dict(best_state)
-    save_torch(out / "best.pt", {k: v.cpu() for k, v in best_state.items()})
+    with torch.no_grad():
+        for k, p in trainables.items():
+            p.copy_(best_state[k])
+    save_torch(out / "best.pt", {k: v.detach().cpu() for k, v in net.state_dict().items()})
     _write_skipped(out, skipped)
     try:
         from facepsych.report.learning_curves import plot_learning_curves
