@@ -354,7 +354,7 @@ def pretrain(
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            loss_sum += float(loss) * len(y)
+            loss_sum += float(loss.detach()) * len(y)
             correct += int((out_logits.argmax(1) == y).sum())
             n += len(y)
             bar.set_postfix(loss=f"{loss_sum / n:.3f}", acc=f"{correct / n:.2f}")
