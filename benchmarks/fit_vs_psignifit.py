@@ -43,7 +43,8 @@ def main() -> None:
     n = np.full(x.size, args.trials)
     ours_t, ours_boot_t, ps_t, inside = [], [], [], []
     print(
-        "family   seed  facepsych_pse  psignifit_pse  psignifit_95ci      inside  t_ours_ms  t_boot_ms  t_psignifit_ms"
+        "family   seed  facepsych_pse  psignifit_pse  psignifit_95ci      inside"
+        "  t_ours_ms  t_boot_ms  t_psignifit_ms"
     )
     for fam, ps_name in FAMILIES.items():
         for seed in range(args.seeds):
@@ -74,14 +75,16 @@ def main() -> None:
             ps_t.append(t3 - t2)
             inside.append(ok)
             print(
-                f"{fam:8s} {seed:4d}  {ours.pse:13.4f}  {pse_ps:13.4f}  [{lo:.4f}, {hi:.4f}]  {ok!s:6s}"
+                f"{fam:8s} {seed:4d}  {ours.pse:13.4f}  {pse_ps:13.4f}"
+                f"  [{lo:.4f}, {hi:.4f}]  {ok!s:6s}"
                 f"  {1e3 * (t1 - t0):9.1f}  {1e3 * (t2 - t1):9.1f}  {1e3 * (t3 - t2):14.1f}"
             )
             assert abs(boot.pse - ours.pse) < 1e-12
     med_o, med_p, med_b = (statistics.median(v) for v in (ours_t, ps_t, ours_boot_t))
     print(
-        f"RESULT fits={len(inside)} median_point_fit_ms={1e3 * med_o:.1f} median_psignifit_ms={1e3 * med_p:.1f} "
-        f"speed_ratio={med_p / med_o:.0f}x median_bootstrap1000_s={med_b:.2f} max_bootstrap1000_s={max(ours_boot_t):.2f} "
+        f"RESULT fits={len(inside)} median_point_fit_ms={1e3 * med_o:.1f}"
+        f" median_psignifit_ms={1e3 * med_p:.1f} speed_ratio={med_p / med_o:.0f}x"
+        f" median_bootstrap1000_s={med_b:.2f} max_bootstrap1000_s={max(ours_boot_t):.2f} "
         f"pse_inside_psignifit_95ci={sum(inside)}/{len(inside)}"
     )
 
