@@ -72,7 +72,7 @@ def _hair_front(p: FaceParams) -> tuple[np.ndarray, float]:
     xn = np.abs(xs) / fw
     temple = p.eye_y - 0.025
     if style == 1:  # fringe: low, jagged bangs
-        y_f = p.eye_y - p.brow_height - 0.03
+        y_f = p.eye_y - p.brow_height - 0.05
         saw = 0.012 * np.abs(((xs / fw * 4.5) % 1.0) - 0.5)
         y = y_f + saw + (temple - y_f) * xn**6
     elif style == 3:  # side part: hair sweeps low across one side of the forehead
@@ -186,9 +186,6 @@ def _draw(draw: ImageDraw.ImageDraw, p: FaceParams, sh: FaceShapes, region_expr,
         for i, s in ((48, -1), (54, 1)):
             seg = np.array([lm[i] + [s * 0.003, 0.004], lm[i] + [s * 0.012, 0.012 + 0.015 * a]])
             _line(draw, f(seg, 0.55), _c(skin, 0.55, int(160 * a)), 0.004 * px)
-    brow_col = _c(hair, 0.75)
-    for b in sh.brows:
-        _poly(draw, f(b, 0.45), brow_col)
     if eb < -0.2:  # frown lines (anger) or forehead wrinkles (sadness)
         a = -eb
         for s in (-1, 1):
@@ -204,6 +201,9 @@ def _draw(draw: ImageDraw.ImageDraw, p: FaceParams, sh: FaceShapes, region_expr,
         _line(draw, f(wr, 0.3), _c(skin, 0.65, int(150 * a * (1 - p.anger))), 0.004 * px)
     front, alpha = _hair_front(p)
     _poly(draw, f(front), _c(hair, 1.0, int(255 * alpha)))
+    brow_col = _c(hair, 0.75)  # brows last: a fringe never hides them
+    for b in sh.brows:
+        _poly(draw, f(b, 0.45), brow_col)
 
 
 def render_face(
