@@ -7,6 +7,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from scipy import optimize
 
 from facepsych.errors import FacepsychError
@@ -293,3 +295,24 @@ def test_bad_input_raises_one_clear_line(kwargs, message):
         fit_psychometric(**{"bootstrap": 0, **kwargs})
     assert str(info.value) == message
     assert "\n" not in str(info.value)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    data=st.data(),
+    function=st.sampled_from(FUNCTIONS),
+    method=st.sampled_from(["mle", "lsq"]),
+    n_levels=st.integers(3, 12),
+)
+def test_any_valid_counts_give_a_fit_or_a_flag(data, function, method, n_levels):
+    """Whatever valid counts come in: a finite fit within bounds, and fit_ok iff no reason."""
+    x = np.linspace(0.05, 1, n_levels)
+    n = np.array(data.draw(st.lists(st.integers(1, 30), min_size=n_levels, max_size=n_levels)))
+    k = np.array([data.draw(st.integers(0, int(m))) for m in n])
+    assume(np.ptp(k / n) > 0)
+    fit = fit_psychometric(x, k, n, method=method, function=function, bootstrap=20)
+    assert np.isfinite(fit.pse) and np.isfinite(fit.sigma) and fit.sigma > 0
+    assert 0 <= fit.guess <= 0.05 + 1e-12 and 0 <= fit.lapse <= 0.05 + 1e-12
+    assert fit.fit_ok == (fit.reason == "")
+    y = fit.predict(np.linspace(0, 1, 11))
+    assert np.all((y >= 0) & (y <= 1))
