@@ -271,6 +271,8 @@ class HumansConfig(_Strict):
     source: Literal["published", "trials", "aggregated"] = "published"
     path: str | None = None
     response_codes: Literal["01", "12"] = "01"
+    method: Literal["mle", "lsq"] = Field("mle", description="fit of the human trials")
+    bootstrap: int = Field(200, ge=0)
 
     @model_validator(mode="after")
     def _path_needed(self) -> HumansConfig:

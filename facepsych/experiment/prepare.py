@@ -223,20 +223,23 @@ def prepare_stimuli(cfg: ExperimentConfig, run: RunFolder) -> list[StimulusSet]:
 
 
 def prepare_humans(cfg: ExperimentConfig, run: RunFolder) -> Any:
-    """The human reference for comparisons; writes ``humans.csv``."""
+    """The human reference for comparisons. Writes ``humans.csv`` (per-subject fits, or the
+    published reference as one row) and, for trial data, ``humans_mean_curve.csv``."""
     from facepsych import psychophysics as pp
 
     h = cfg.humans
     if h.source == "published":
         ref = pp.PUBLISHED_REFERENCE
-        row = ref.as_dict() if hasattr(ref, "as_dict") else dict(ref)
-        write_csv(run.path / "humans.csv", pd.DataFrame([{"subject": "published", **row}]))
+        write_csv(
+            run.path / "humans.csv", pd.DataFrame([{"subject": "published", **ref.as_dict()}])
+        )
         return ref
+    # trials (subject, level, response) and aggregated counts (subject, level, k, n) alike
+    trials = pp.load_human_trials(h.path, response_codes=h.response_codes)
     fit = cfg.analysis.fit
-    if h.source == "trials":
-        trials = pp.load_human_trials(h.path, response_codes=h.response_codes)
-    else:
-        trials = pp.load_human_trials(h.path, response_codes=h.response_codes)
-    humans = pp.fit_humans(trials, method=fit.method, function=fit.function)
+    humans = pp.fit_humans(
+        trials, method=h.method, function=fit.function, bootstrap=h.bootstrap, seed=cfg.seed,
+    )  # fmt: skip
     write_csv(run.path / "humans.csv", humans.per_subject)
+    write_csv(run.path / "humans_mean_curve.csv", humans.mean_curve)
     return humans

@@ -73,19 +73,21 @@ def default_out_dir(cfg: ExperimentConfig) -> Path:
 
 def compare_fits(predictions: pd.DataFrame, fits: pd.DataFrame, humans: Any) -> pd.DataFrame:
     """``comparison.csv``: one row per model × continuum × condition, scored against humans."""
-    from facepsych.psychophysics import compare_to_humans
+    from facepsych.psychophysics import PsychometricFit, compare_to_humans
 
     rows = []
     keys = ["cell_id", "continuum", "condition"]
     fit_idx = fits.set_index(keys) if len(fits) else None
     for key, grp in predictions.groupby(keys, sort=False):
         first = grp.iloc[0]
-        scores = compare_to_humans(grp["level"].to_numpy(), grp["p_positive"].to_numpy(), humans)
+        model_fit = None
+        if fit_idx is not None and key in fit_idx.index:
+            model_fit = PsychometricFit.from_dict(fit_idx.loc[key].to_dict())
+        scores = compare_to_humans(
+            grp["level"].to_numpy(), grp["p_positive"].to_numpy(), humans, model_fit=model_fit
+        )
         row = {k: first[k] for k in ("cell_id", "model", "arch", "weights", "variant", "seed")}
         row.update({"continuum": key[1], "condition": key[2]})
-        if fit_idx is not None and key in fit_idx.index:
-            f = fit_idx.loc[key]
-            row.update({"pse": f.get("pse"), "slope": f.get("slope")})
         row.update({k: v for k, v in scores.items() if np.isscalar(v) or v is None})
         rows.append(row)
     return pd.DataFrame(rows)

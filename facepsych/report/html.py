@@ -77,7 +77,8 @@ def human_band(run: Path) -> figs.HumanBand:
     pse_mean = float(ref.get("pse_mean", 0.514))
     pse_sd = float(ref.get("pse_sd", 0.092))
     slope = float(ref.get("slope", 4.19))
-    label = f"published N = {ref.get('n', 40)}, PSE {pse_mean:.3f} ± SD {pse_sd:.3f}"
+    n = ref.get("n_subjects", ref.get("n", "?"))
+    label = f"published N = {n}, PSE {pse_mean:.3f} ± SD {pse_sd:.3f}"
     curve = None
     if len(humans) and "pse" in humans and not (humans.get("subject") == "published").any():
         pse = humans["pse"].astype(float)

@@ -6,21 +6,8 @@ import json
 import re
 
 import pandas as pd
-import pytest
 
-from facepsych.experiment import config_from_dict, expand_grid, run_experiment
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    import os
-
-    from tests.experiment.conftest import TINY
-
-    os.environ.setdefault("FACEPSYCH_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
-    out = tmp_path_factory.mktemp("runs") / "tiny"
-    run_experiment(config_from_dict(TINY), out, progress=False)
-    return out
+from facepsych.experiment import config_from_dict, expand_grid
 
 
 def test_every_file_exists(tiny_run):
