@@ -203,17 +203,23 @@ def _cols(text: str | None) -> list[str] | None:
 
 @app.command("fit")
 def fit_command(
-    data: Annotated[Path, typer.Argument(help="CSV: level,k,n | subject,level,response | level,p.")],
+    data: Annotated[
+        Path, typer.Argument(help="CSV: level,k,n | subject,level,response | level,p.")
+    ],
     method: Annotated[
-        Optional[str], typer.Option(help="mle | lsq (default: lsq for level,p, else mle).")
+        str | None, typer.Option(help="mle | lsq (default: lsq for level,p, else mle).")
     ] = None,
-    function: Annotated[str, typer.Option(help="cumnorm | logistic | weibull | gumbel.")] = "cumnorm",
+    function: Annotated[str, typer.Option(help="cumnorm | logistic | weibull | gumbel.")] = (
+        "cumnorm"
+    ),
     bootstrap: Annotated[int, typer.Option(help="Parametric bootstrap samples for CIs.")] = 1000,
-    group_by: Annotated[Optional[str], typer.Option(help="Comma-separated grouping columns.")] = None,
+    group_by: Annotated[str | None, typer.Option(help="Comma-separated grouping columns.")] = None,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
-    codes: Annotated[str, typer.Option(help="Trial response codes: 01, or 12 (1=happy, 2=sad).")] = "01",
-    out: Annotated[Optional[Path], typer.Option(help="Write the fit table (CSV).")] = None,
-    plot: Annotated[Optional[Path], typer.Option(help="Draw data, fits, CI bands, PSEs (PNG).")] = None,
+    codes: Annotated[str, typer.Option(help="Response codes: 01, or 12 (1=happy, 2=sad).")] = "01",
+    out: Annotated[Path | None, typer.Option(help="Write the fit table (CSV).")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Draw data, fits, CI bands, PSEs (PNG).")] = (
+        None
+    ),
 ) -> None:
     """Fit psychometric functions to DATA.csv, one row per group."""
     from facepsych.psychophysics import fit_table
@@ -222,7 +228,8 @@ def fit_command(
         data, method=method, function=function, bootstrap=bootstrap, group_by=_cols(group_by),
         seed=seed, response_codes=codes, out=out, plot=plot,
     )  # fmt: skip
-    show = ["group", "method", "function", "pse", "pse_lo", "pse_hi", "slope", "jnd", "guess", "lapse", "r2", "fit_ok", "reason"]
+    show = ["group", "method", "function", "pse", "pse_lo", "pse_hi", "slope", "jnd", "guess",
+            "lapse", "r2", "fit_ok", "reason"]  # fmt: skip
     typer.echo(res.table[show].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     for path in (out, plot):
         if path is not None:
@@ -231,17 +238,27 @@ def fit_command(
 
 @app.command("compare")
 def compare_command(
-    model: Annotated[Path, typer.Option("--model", help="Model predictions CSV: level,p (+ groups).")],
+    model: Annotated[
+        Path, typer.Option("--model", help="Model predictions CSV: level,p (+ groups).")
+    ],
     human: Annotated[
         str, typer.Option("--human", help="Human trials CSV, or 'reference' (published, N = 40).")
     ] = "reference",
     method: Annotated[str, typer.Option(help="Model fit: lsq | mle.")] = "lsq",
-    function: Annotated[str, typer.Option(help="cumnorm | logistic | weibull | gumbel.")] = "cumnorm",
+    function: Annotated[str, typer.Option(help="cumnorm | logistic | weibull | gumbel.")] = (
+        "cumnorm"
+    ),
     bootstrap: Annotated[int, typer.Option(help="Bootstrap samples.")] = 1000,
-    group_by: Annotated[Optional[str], typer.Option(help="Model grouping columns (default: all non-stimulus columns).")] = None,
+    group_by: Annotated[
+        str | None, typer.Option(help="Model grouping columns (default: non-stimulus columns).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
     codes: Annotated[str, typer.Option(help="Human response codes: 01 or 12.")] = "01",
-    out: Annotated[Optional[Path], typer.Option(help="Write the comparison table (CSV).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the comparison table (CSV).")] = None,
+    anova_by: Annotated[
+        str | None, typer.Option(help="Model factor columns for the RM-ANOVA of |ΔPSE|.")
+    ] = None,
+    anova_out: Annotated[Path | None, typer.Option(help="Write the ANOVA table (CSV).")] = None,
 ) -> None:
     """Score model curves against human trials or the published human reference."""
     from facepsych.psychophysics import compare_table
@@ -249,13 +266,26 @@ def compare_command(
     table = compare_table(
         model, human, method=method, function=function, bootstrap=bootstrap,
         group_by=_cols(group_by), seed=seed, response_codes=codes, out=out,
+        anova_by=_cols(anova_by), anova_out=anova_out,
     )  # fmt: skip
-    show = ["group", "model_pse", "delta_pse", "delta_pse_lo", "delta_pse_hi", "slope_ratio", "z", "cohens_d", "p_value", "rmse", "human_likeness", "model_fit_ok"]
+    show = ["group", "model_pse", "delta_pse", "delta_pse_lo", "delta_pse_hi", "slope_ratio", "z",
+            "cohens_d", "p_value", "rmse", "human_likeness", "model_fit_ok"]  # fmt: skip
     typer.echo(table[show].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if (table["human_kind"] == "reference").any():
-        typer.echo("humans: published reference (group statistics, not data), N = 40, PSE 0.514 ± 0.092 SD")
-    if out is not None:
-        typer.echo(f"-> {out}")
+        from facepsych.psychophysics import PUBLISHED_REFERENCE as ref
+
+        typer.echo(
+            f"humans: published reference (group statistics, not data): N = {ref.n_subjects}, "
+            f"PSE {ref.pse_mean} ± {ref.pse_sd} SD, slope {ref.slope}"
+        )
+    if "anova" in table.attrs:
+        cols = ["effect", "df1", "df2", "F", "p", "eps_gg", "p_gg", "eta_p2"]
+        typer.echo("RM-ANOVA of |PSE_model - PSE_subject| (Greenhouse-Geisser):")
+        anova = table.attrs["anova"][cols]
+        typer.echo(anova.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    for path in (out, anova_out):
+        if path is not None:
+            typer.echo(f"-> {path}")
 
 
 # ---------------------------------------------------------------- stimuli (issue 5)

@@ -19,10 +19,12 @@ import numpy as np
 import pandas as pd
 
 from facepsych.errors import FacepsychError
+from facepsych.psychophysics.anova import delta_pse_anova
 from facepsych.psychophysics.compare import compare_to_humans
 from facepsych.psychophysics.fitting import PsychometricFit, fit_psychometric
 from facepsych.psychophysics.humans import (
     PUBLISHED_REFERENCE,
+    HumanFits,
     fit_humans,
     load_human_trials,
     recode_responses,
@@ -245,11 +247,16 @@ def compare_table(
     seed: int = 0,
     response_codes: str = "01",
     out: str | Path | None = None,
+    anova_by: Sequence[str] | None = None,
+    anova_out: str | Path | None = None,
 ) -> pd.DataFrame:
     """Compare every model group (``level, p`` CSV) with human trials or ``"reference"``.
 
     Model groups default to all non-per-stimulus columns (e.g. model, arch, condition). When the
-    human data have several conditions and a model group names one, they are matched.
+    human data have several conditions, model groups are matched to them by their
+    ``condition``. With ``anova_by`` (model factor columns) and human trials, the companion's
+    repeated-measures ANOVA of |PSE_model − PSE_subject| (Greenhouse–Geisser corrected) is put in
+    ``table.attrs["anova"]`` and written to ``anova_out``.
     """
     name = str(model) if not isinstance(model, pd.DataFrame) else "model predictions"
     mdf = (
@@ -268,13 +275,17 @@ def compare_table(
     humans, _ = _human_groups(human, response_codes, human_method, function, bootstrap, seed)
     rows = []
     for label, keys, sub in _groups(mdf, group_by, name):
-        h = (
-            humans.get(keys.get("condition"), humans.get(None))
-            if len(humans) > 1
-            else next(iter(humans.values()))
-        )
-        if h is None:
-            raise FacepsychError(f"no human data for condition {keys.get('condition')!r}")
+        if len(humans) == 1:
+            h = next(iter(humans.values()))
+        elif "condition" not in keys:
+            raise FacepsychError(
+                f"the human data have several conditions ({', '.join(map(str, humans))}); "
+                "give the model predictions a condition column"
+            )
+        elif keys["condition"] not in humans:
+            raise FacepsychError(f"no human data for condition {keys['condition']!r}")
+        else:
+            h = humans[keys["condition"]]
         res = compare_to_humans(
             sub["level"],
             sub["p"],
@@ -287,7 +298,27 @@ def compare_table(
         res.pop("human_source", None)
         rows.append({"group": label, **keys, **res})
     table = pd.DataFrame(rows)
+    if anova_by:
+        table.attrs["anova"] = _anova(table, humans, list(anova_by), anova_out)
     if out is not None:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(out, index=False)
     return table
+
+
+def _anova(table: pd.DataFrame, humans: dict, factors: list[str], out) -> pd.DataFrame:
+    """RM-ANOVA of |ΔPSE| over model factors, human subjects as the repeated unit."""
+    missing = [f for f in factors if f not in table.columns]
+    if missing:
+        raise FacepsychError(f"ANOVA factor {missing[0]!r} is not a model grouping column")
+    if len(humans) != 1 or not isinstance(next(iter(humans.values())), HumanFits):
+        raise FacepsychError("the ANOVA needs human trials of one condition (not the reference)")
+    h = next(iter(humans.values()))
+    ps = h.per_subject
+    ps = ps if h.summary.get("include_bad") else ps[ps["fit_ok"].astype(bool)]
+    models = table[[*factors, "model_pse"]].rename(columns={"model_pse": "pse"}).dropna()
+    res = delta_pse_anova(ps.set_index("subject")["pse"], models, factors)
+    if out is not None:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        res.to_csv(out, index=False)
+    return res

@@ -161,3 +161,33 @@ def test_compare_with_reference_and_with_trials(tmp_path, capsys):
 def test_compare_rejects_non_prediction_file(counts_csv, capsys):
     code, _, err = run(["compare", "--model", str(counts_csv)], capsys)
     assert code == 2 and "model predictions need columns level,p" in err
+
+
+def test_compare_with_anova_over_model_factors(tmp_path, capsys):
+    cells = [
+        ("alexnet", "object", 0.3),
+        ("alexnet", "face", 0.32),
+        ("vgg16", "object", 0.5),
+        ("vgg16", "face", 0.52),
+    ]
+    preds = pd.concat(
+        [
+            pd.DataFrame({"arch": a, "weights": w, "level": X21, "p": psi(X21, mu, 0.07)})
+            for a, w, mu in cells
+        ]
+    )
+    preds.to_csv(tmp_path / "preds.csv", index=False)
+    simulate_trials(n_subjects=10, trials=10).to_csv(tmp_path / "h.csv", index=False)
+    anova = tmp_path / "anova.csv"
+    argv = ["compare", "--model", str(tmp_path / "preds.csv"), "--human", str(tmp_path / "h.csv"),
+            "--bootstrap", "100", "--anova-by", "arch,weights",
+            "--anova-out", str(anova)]  # fmt: skip
+    code, stdout, _ = run(argv, capsys)
+    assert code == 0 and "Greenhouse-Geisser" in stdout
+    res = pd.read_csv(anova).set_index("effect")
+    assert list(res.index) == ["arch", "weights", "arch × weights"]
+    assert res.loc["arch", "p"] < 0.001
+    code, _, err = run(
+        ["compare", "--model", str(tmp_path / "preds.csv"), "--anova-by", "arch"], capsys
+    )
+    assert code == 2 and "the ANOVA needs human trials of one condition (not the reference)" in err
