@@ -311,6 +311,9 @@ def compute_cams(
         raise FacepsychError(f"unknown CAM method {method!r}; use one of {', '.join(METHODS)}")
     if isinstance(layers, str):
         layers = (layers,)
+    if not isinstance(images, torch.Tensor) or images.ndim != 4 or len(images) == 0:
+        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+        raise FacepsychError(f"images must be a non-empty (B, 3, H, W) tensor, got {shape}")
     device = _device_of(net)
     images = images.to(device)
     step = batch_size or max(len(images), 1)

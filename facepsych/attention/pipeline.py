@@ -2,9 +2,10 @@
 
 ``run_cams``: a trained run folder + images (one image, a folder of images, a continuum folder,
 or a folder of continuum folders such as full/eyes/nose/mouth occlusion sets) ->
-``cams.npz`` (fused maps, raw per-layer maps, image names, levels, conditions, original sizes,
-targets, P(positive)), ``regions.csv`` (tidy region shares per image × layer), overlays, a grid
-figure (conditions × steps) and region-share bars.
+``cams.npz`` (fused maps, raw per-layer maps, vertical profiles, image names, levels,
+conditions, original sizes, targets, P(positive)), ``regions.csv`` (tidy region shares per
+image × layer), ``profiles.csv`` (peak row and region of each fused map's vertical profile),
+overlays, a grid figure (conditions × steps) and region-share bars.
 
 ``compare_attention``: ``cams.npz`` + a fixation CSV -> one row of fixation metrics per image.
 The CAM is resized to the image's original size, where the fixation coordinates live.
@@ -29,6 +30,7 @@ from facepsych.attention.regions import (
     companion_masks,
     landmark_masks,
     region_rows,
+    vertical_profile,
 )
 from facepsych.errors import FacepsychError
 
@@ -150,7 +152,8 @@ def run_cams(
     net: nn.Module | None = None,
 ) -> Path:
     """CAMs of every image for the model of ``run_dir`` (or ``net``); writes ``cams.npz``,
-    ``regions.csv``, ``overlays/``, ``cam_grid.png``, ``region_shares.png``. Returns ``out_dir``."""
+    ``regions.csv``, ``profiles.csv``, ``overlays/``, ``cam_grid.png``, ``region_shares.png``.
+    Returns ``out_dir``."""
     if regions not in ("companion", "landmarks"):
         raise FacepsychError(f"unknown regions {regions!r}; use landmarks or companion")
     items = collect_images(images)
@@ -213,11 +216,18 @@ def run_cams(
                                 layer=ly, method=method)  # fmt: skip
     table = pd.DataFrame(rows, columns=list(REGION_COLUMNS))
     table.to_csv(out / "regions.csv", index=False)
+    profiles = [vertical_profile(m, msk) for m, msk in zip(fused, masks, strict=True)]
+    pd.DataFrame({
+        "image": names, "level": levels, "condition": conds,
+        "peak_row": [p.peak_row for p in profiles],
+        "peak_region": [p.peak_region for p in profiles],
+    }).to_csv(out / "profiles.csv", index=False)  # fmt: skip
 
     np.savez_compressed(
         out / "cams.npz",
         images=np.array(names), levels=np.array(levels, float), conditions=np.array(conds),
         sizes=np.array(sizes, int), targets=np.concatenate(targets),
+        profiles=np.stack([p.profile for p in profiles]).astype(np.float32),
         p_positive=np.concatenate(probs), maps=fused, layers=np.array(layers),
         method=np.array(method), **{f"raw/{ly}": v for ly, v in raw.items()},
     )  # fmt: skip

@@ -55,6 +55,7 @@ def images():
         ("layercam", ("features.11",)),
         ("layercam", ("features.10",)),  # a conv followed by an in-place ReLU
         ("layercam", ("features.4", "features.7", "features.11")),
+        ("layercam", ("features.10", "features.11")),  # a conv and its own in-place ReLU
         ("gradcam", ("features.11",)),
         ("gradcam", ("features.4", "features.7", "features.11")),
     ],
@@ -189,6 +190,8 @@ def test_non_spatial_layer_and_bad_targets(alexnet, images):
         compute_cams(alexnet, images, target=5)
     with pytest.raises(FacepsychError, match="unknown target 'happy'"):
         compute_cams(alexnet, images, target="happy")
+    with pytest.raises(FacepsychError, match=r"non-empty \(B, 3, H, W\) tensor, got \(0, 3"):
+        compute_cams(alexnet, torch.zeros(0, 3, 8, 8))
     with pytest.raises(FacepsychError, match="unknown CAM method 'scorecam'"):
         compute_cams(alexnet, images, method="scorecam")
 

@@ -70,6 +70,9 @@ def test_cam_command_writes_maps_regions_and_figures(run_dir, continua, tmp_path
     assert set(table["condition"]) == {"full", "eyes"}
     parts = table[["eyes", "nose", "mouth", "other"]].sum(axis=1)
     np.testing.assert_allclose(parts, 1.0)
+    prof = pd.read_csv(out / "profiles.csv")
+    assert len(prof) == 6 and set(prof["peak_region"]) <= {"eyes", "nose", "mouth", "other"}
+    assert prof["peak_row"].between(0, 63).all()
     for name in ("cam_grid.png", "region_shares.png", "overlays/full__step_02.png"):
         assert (out / name).stat().st_size > 0
 
