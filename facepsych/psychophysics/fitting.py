@@ -98,18 +98,24 @@ class PsychometricFit:
 
     @classmethod
     def from_dict(cls, d: dict) -> PsychometricFit:
-        names = {f.name for f in fields(cls)} - {"boot"}
-        kw = {k: v for k, v in d.items() if k in names}
-        kw["fit_ok"] = str(kw.get("fit_ok")).lower() in ("true", "1", "1.0")
-        kw["reason"] = (
-            ""
-            if kw.get("reason") is None or kw.get("reason") != kw.get("reason")
-            else str(kw["reason"])
-        )
-        for key in ("n_levels", "n_boot"):
-            if key in kw:
-                kw[key] = int(kw[key])
-        return cls(**kw)
+        """Rebuild from ``as_dict`` output or a CSV row (missing numbers become NaN)."""
+        out = {}
+        for f in fields(cls):
+            if f.name == "boot":
+                continue
+            v = d.get(f.name)
+            missing = v is None or (isinstance(v, float) and math.isnan(v))
+            if f.name == "fit_ok":
+                out[f.name] = str(v).strip().lower() in ("true", "1", "1.0")
+            elif f.name in ("reason", "method", "function"):
+                out[f.name] = "" if missing else str(v)
+            elif f.name in ("n_levels", "n_boot"):
+                out[f.name] = 0 if missing else int(v)
+            else:
+                out[f.name] = math.nan if missing else float(v)
+        if not out["function"]:
+            out["function"] = "cumnorm"
+        return cls(**out)
 
 
 # --------------------------------------------------------------------------- input checks

@@ -316,3 +316,18 @@ def test_any_valid_counts_give_a_fit_or_a_flag(data, function, method, n_levels)
     assert fit.fit_ok == (fit.reason == "")
     y = fit.predict(np.linspace(0, 1, 11))
     assert np.all((y >= 0) & (y <= 1))
+
+
+def test_from_dict_accepts_a_csv_row_with_gaps():
+    import pandas as pd
+
+    fit = fit_psychometric(
+        np.linspace(0, 1, 11), p=psi(np.linspace(0, 1, 11), 0.5, 0.1), method="lsq"
+    )
+    row = pd.read_csv(
+        pd.io.common.StringIO(pd.DataFrame([fit.as_dict()]).to_csv(index=False))
+    ).iloc[0]
+    back = PsychometricFit.from_dict(row.to_dict())
+    assert back.reason == "" and back.fit_ok and back.pse == pytest.approx(fit.pse)
+    partial = PsychometricFit.from_dict({"fit_ok": False, "reason": "no data"})
+    assert math.isnan(partial.pse) and not partial.fit_ok and partial.reason == "no data"
