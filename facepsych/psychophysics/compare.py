@@ -5,7 +5,9 @@ For a model curve (P(positive) per level) fitted like the humans' (same function
 * ΔPSE = PSE_model − mean_h (human mean PSE); 95 % CI by bootstrap over human subjects (and over
   the model's own bootstrap PSEs when it has them); with the published reference instead,
   ΔPSE ± t₀.₉₇₅,N−1 · SE.
-* slope ratio = slope_model / mean human slope (dψ/dx at the PSE).
+* slope ratio = slope_model / mean of the human subjects' slopes (dψ/dx at the PSE); also
+  ``slope_ratio_pooled`` against the slope of the pooled human curve, which is shallower when
+  the subjects' PSEs differ (with the published reference: its group slope, 4.19).
 * one-sample t-test of the human PSEs against PSE_model: t = (mean_h − PSE_model) / (SD_h / √N).
 * Cohen's d = |mean_h − PSE_model| / SD_h;  Z = (PSE_model − mean_h) / SD_h.
 * RMSE of the model's points against the human mean curve (linearly interpolated at the model's
@@ -31,7 +33,8 @@ def _unfittable(humans, reason: str, method: str, function: str) -> dict:
     keys = (
         "model_pse", "model_pse_lo", "model_pse_hi", "model_slope",
         "human_pse_mean", "human_pse_sd",
-        "human_slope", "delta_pse", "delta_pse_lo", "delta_pse_hi", "slope_ratio", "t", "p_value",
+        "human_slope", "slope_ratio_pooled", "delta_pse", "delta_pse_lo", "delta_pse_hi",
+        "slope_ratio", "t", "p_value",
         "cohens_d", "z", "rmse", "curve_r", "ceiling_curve_r", "human_likeness", "dpse_ceiling",
     )  # fmt: skip
     out = dict.fromkeys(keys, math.nan)
@@ -102,7 +105,7 @@ def compare_to_humans(
         dpse = fit.pse - mean_h
         half = stats.t.ppf(1 - alpha / 2, n - 1) * se
         lo, hi = dpse - half, dpse + half
-        rmse = curve_r = ceiling_r = dpse_ceiling = math.nan
+        rmse = curve_r = ceiling_r = dpse_ceiling = pooled_slope = math.nan
         out["human_source"] = humans.source
     else:
         used = humans.per_subject
@@ -115,6 +118,7 @@ def compare_to_humans(
             raise FacepsychError("need the PSEs of at least 2 human subjects to compare")
         mean_h, sd_h = float(pses.mean()), float(pses.std(ddof=1))
         slope_h = humans.summary.get("slope_mean", math.nan)
+        pooled_slope = humans.pooled.slope
         dpse = fit.pse - mean_h
         B = max(int(bootstrap), 200)
         means = pses[rng.integers(0, n, size=(B, n))].mean(axis=1)
@@ -153,6 +157,7 @@ def compare_to_humans(
             "delta_pse_lo": lo,
             "delta_pse_hi": hi,
             "slope_ratio": fit.slope / slope_h if slope_h and np.isfinite(slope_h) else math.nan,
+            "slope_ratio_pooled": fit.slope / pooled_slope if pooled_slope else math.nan,
             "t": t,
             "df": int(n - 1),
             "p_value": float(2 * stats.t.sf(abs(t), n - 1)),

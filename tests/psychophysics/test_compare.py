@@ -48,6 +48,8 @@ def test_t_test_matches_scipy_and_human_like_model_scores_high(humans):
     assert res["t"] == pytest.approx(ref.statistic) and res["p_value"] == pytest.approx(ref.pvalue)
     assert res["delta_pse_lo"] < 0 < res["delta_pse_hi"]
     assert res["human_likeness"] > 0.95 and res["rmse"] < 0.1
+    assert res["slope_ratio"] == pytest.approx(res["model_slope"] / humans.summary["slope_mean"])
+    assert res["slope_ratio_pooled"] == pytest.approx(res["model_slope"] / humans.pooled.slope)
     assert res["human_kind"] == "data"
 
 
