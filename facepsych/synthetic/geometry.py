@@ -273,15 +273,16 @@ def pose_transform(nuisance: Nuisance, size: float):
     """
     th = np.deg2rad(nuisance.rotation)
     rot = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
-    c = np.array([CX, FACE_CENTRE_Y])
-    out_c = np.array([0.5, 0.5])
-    shift = np.asarray(nuisance.shift, float)
     yaw = float(nuisance.yaw)
+    k = 1 - 0.08 * abs(yaw)
+    # pixels = (q' − c)·A + t with q' the yawed point, A = zoom·scale·Rᵀ·size
+    a_mat = rot.T * (nuisance.scale * FRAME_ZOOM * size)
+    t = (np.array([0.5, 0.5]) + np.asarray(nuisance.shift, float)) * size
+    t = t - np.array([CX, FACE_CENTRE_Y]) @ a_mat
 
-    def f(points: np.ndarray, depth: float = 0.0) -> np.ndarray:
-        q = np.asarray(points, float).copy()
-        q[..., 0] = CX + (q[..., 0] - CX) * (1 - 0.08 * abs(yaw)) + 0.05 * yaw * depth
-        q = (q - c) @ rot.T * (nuisance.scale * FRAME_ZOOM) + out_c + shift
-        return q * size
+    def f(points: np.ndarray, depth: float | np.ndarray = 0.0) -> np.ndarray:
+        q = np.array(points, float)
+        q[..., 0] = CX + (q[..., 0] - CX) * k + 0.05 * yaw * depth
+        return q @ a_mat + t
 
     return f

@@ -41,7 +41,7 @@ LANDMARK_DEPTH = np.concatenate(
 
 
 def _c(rgb, k: float = 1.0, alpha: int | None = None):
-    v = tuple(int(np.clip(x * k, 0, 1) * 255 + 0.5) for x in rgb)
+    v = tuple(int(min(max(x * k, 0.0), 1.0) * 255 + 0.5) for x in rgb)
     return v if alpha is None else (*v, int(alpha))
 
 
@@ -51,11 +51,12 @@ def _ellipse(centre, rx, ry, n=24):
 
 
 def _poly(draw, pts, fill):
-    draw.polygon([tuple(p) for p in pts], fill=fill)
+    draw.polygon(np.asarray(pts, float).ravel().tolist(), fill=fill)
 
 
 def _line(draw, pts, fill, width):
-    draw.line([tuple(p) for p in pts], fill=fill, width=max(1, int(round(width))), joint="curve")
+    flat = np.asarray(pts, float).ravel().tolist()
+    draw.line(flat, fill=fill, width=max(1, int(round(width))), joint="curve")
 
 
 def _shrink(pts, centre, k):
@@ -258,7 +259,7 @@ def render_face(
         seed=int(nz.texture_seed) + 1,
     )
     f_out = pose_transform(nz, int(size))
-    pts = np.stack([f_out(sh.landmarks[i], LANDMARK_DEPTH[i]) for i in range(68)])
+    pts = f_out(sh.landmarks, LANDMARK_DEPTH)
     # pixel-index coordinates (pixel i is centred on i): supersampled pixel X covers the output
     # interval [X/ss, (X+1)/ss), so a point drawn at X = c·big lies at c·size + 0.5/ss − 0.5
     pts = pts + 0.5 / ss - 0.5
