@@ -109,8 +109,7 @@ def compare_to_humans(
         out["human_source"] = humans.source
     else:
         used = humans.per_subject
-        if not humans.summary.get("include_bad", False):
-            used = used[used["fit_ok"].astype(bool)]
+        used = used[used["used"].astype(bool)] if "used" in used else used[used["fit_ok"]]
         pses = used["pse"].to_numpy(dtype=float)
         pses = pses[np.isfinite(pses)]
         n = pses.size

@@ -223,6 +223,13 @@ def split_half_ceiling(
     }
 
 
+def usable_reason(reason) -> bool:
+    """True when a fit's only flags are a guess or lapse rate at its bound (PSE still usable)."""
+    if not isinstance(reason, str) or not reason:
+        return False
+    return all(part.startswith(("guess at", "lapse at")) for part in reason.split("; "))
+
+
 def _describe(values: np.ndarray, prefix: str) -> dict:
     v = values[np.isfinite(values)]
     n = v.size
@@ -252,7 +259,8 @@ def fit_humans(
 
     Trials of all continua/conditions in ``trials`` are pooled per subject (filter first, or
     use :func:`fit_humans_by`). The summary (mean, SD, SE, median of PSE, slope, JND) uses the
-    subjects whose fit is ``fit_ok`` unless ``include_bad``; ``n_excluded`` says how many were left
+    subjects whose PSE is usable (column ``used``: fit_ok, or only flagged for a guess/lapse
+    rate at its bound) unless ``include_bad``; ``n_excluded`` says how many were left
     out. ``bootstrap`` applies to the pooled fit, ``subject_bootstrap`` to each subject's fit.
     """
     counts = subject_counts(trials)
@@ -283,7 +291,11 @@ def fit_humans(
         pooled_counts["level"], pooled_counts["k"], pooled_counts["n"], method=method,
         function=function, guess=guess, lapse=lapse, bootstrap=bootstrap, seed=seed,
     )  # fmt: skip
-    used = per_subject if include_bad else per_subject[per_subject["fit_ok"].astype(bool)]
+    per_subject["used"] = [
+        bool(include_bad or ok or usable_reason(r))
+        for ok, r in zip(per_subject["fit_ok"], per_subject["reason"], strict=True)
+    ]
+    used = per_subject[per_subject["used"]]
     summary = {
         "kind": "data",
         "n_subjects": int(per_subject.shape[0]),

@@ -315,7 +315,7 @@ def _anova(table: pd.DataFrame, humans: dict, factors: list[str], out) -> pd.Dat
         raise FacepsychError("the ANOVA needs human trials of one condition (not the reference)")
     h = next(iter(humans.values()))
     ps = h.per_subject
-    ps = ps if h.summary.get("include_bad") else ps[ps["fit_ok"].astype(bool)]
+    ps = ps[ps["used"].astype(bool)] if "used" in ps else ps[ps["fit_ok"].astype(bool)]
     models = table[[*factors, "model_pse"]].rename(columns={"model_pse": "pse"}).dropna()
     res = delta_pse_anova(ps.set_index("subject")["pse"], models, factors)
     if out is not None:

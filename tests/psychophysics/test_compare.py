@@ -43,7 +43,7 @@ def test_t_test_matches_scipy_and_human_like_model_scores_high(humans):
     mean_h = humans.summary["pse_mean"]
     sigma = 0.08
     res = compare_to_humans(X21, psi(X21, mean_h, sigma, 0.01, 0.01), humans, bootstrap=500)
-    pses = humans.per_subject.loc[humans.per_subject["fit_ok"], "pse"].to_numpy(float)
+    pses = humans.per_subject.loc[humans.per_subject["used"], "pse"].to_numpy(float)
     ref = stats.ttest_1samp(pses, res["model_pse"])
     assert res["t"] == pytest.approx(ref.statistic) and res["p_value"] == pytest.approx(ref.pvalue)
     assert res["delta_pse_lo"] < 0 < res["delta_pse_hi"]

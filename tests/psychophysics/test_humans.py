@@ -16,6 +16,7 @@ from facepsych.psychophysics import (
     load_human_trials,
     spearman_brown,
 )
+from facepsych.psychophysics.humans import usable_reason
 
 from .conftest import simulate_trials
 
@@ -79,7 +80,8 @@ def test_fit_humans_summary_and_mean_curve(trials):
     h = fit_humans(trials, bootstrap=200, splits=100)
     ps = h.per_subject
     assert len(ps) == 16 and h.summary["n_subjects"] == 16
-    used = ps[ps["fit_ok"]]
+    used = ps[ps["used"]]
+    assert used["fit_ok"].all() or used["reason"].str.contains("guess at|lapse at").all()
     assert h.summary["pse_mean"] == pytest.approx(used["pse"].mean())
     assert h.summary["pse_sd"] == pytest.approx(used["pse"].std(ddof=1))
     assert h.summary["pse_se"] == pytest.approx(used["pse"].std(ddof=1) / math.sqrt(len(used)))
@@ -100,6 +102,13 @@ def test_a_subject_who_always_says_happy_is_reported_and_excluded(trials):
     row = h.per_subject.set_index("subject").loc["zz"]
     assert not row["fit_ok"] and "all responses are identical" in row["reason"]
     assert h.summary["n_excluded"] >= 1 and h.summary["n_used"] <= 16
+
+
+def test_usable_reason():
+    assert usable_reason("lapse at its upper bound") and usable_reason("guess at its upper bound")
+    assert not usable_reason("") and not usable_reason(float("nan"))
+    assert not usable_reason("lapse at its upper bound; sigma at its lower bound")
+    assert not usable_reason("PSE 1.2 outside the tested range [0, 1]")
 
 
 def test_spearman_brown():
