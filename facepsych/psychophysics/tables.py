@@ -4,7 +4,8 @@ Input CSVs are recognised by their columns (case-insensitive):
 
 * ``level, k, n`` — counts (k positive of n trials per row);
 * ``[subject,] level, response`` — one trial per row (0/1, or 1 = happy / 2 = sad with codes 12);
-* ``level, p`` — proportions, e.g. a network's P(positive) per image.
+* ``level, p`` — proportions, e.g. a network's P(positive) per image (``level, p, n``:
+  proportions of n trials each, fitted as counts k = p·n).
 
 Any other columns can group the rows (``group_by``); the output has one row per group.
 """
@@ -162,6 +163,8 @@ def fit_table(
     df = read_table(data) if not isinstance(data, pd.DataFrame) else data.rename(columns=str.lower)
     kind = input_kind(df, name)
     need = {"counts": ["level", "k", "n"], "trials": ["level"], "proportions": ["level", "p"]}[kind]
+    if kind == "proportions" and "n" in df.columns:
+        need = [*need, "n"]
     df = df.copy()
     _numeric(df, need, name)
     if kind == "trials":
@@ -179,6 +182,9 @@ def fit_table(
         else:
             args = {"p": sub["p"]}
             lv, prop, nn = _level_summary(sub["level"], p=sub["p"])
+            if "n" in sub.columns:  # proportions of n trials each: k = p n
+                args["n"] = sub["n"]
+                lv, prop, nn = _level_summary(sub["level"], sub["p"] * sub["n"], sub["n"])
         try:
             fit = fit_psychometric(
                 sub["level"],

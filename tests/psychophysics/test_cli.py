@@ -191,3 +191,29 @@ def test_compare_with_anova_over_model_factors(tmp_path, capsys):
         ["compare", "--model", str(tmp_path / "preds.csv"), "--anova-by", "arch"], capsys
     )
     assert code == 2 and "the ANOVA needs human trials of one condition (not the reference)" in err
+
+
+def test_fit_proportions_with_trial_counts_uses_them(tmp_path, capsys):
+    x = np.linspace(0, 1, 11)
+    n = np.full(11, 40)
+    k = np.random.default_rng(5).binomial(n, psi(x, 0.55, 0.1))
+    pd.DataFrame({"level": x, "p": k / n, "n": n}).to_csv(tmp_path / "pn.csv", index=False)
+    pd.DataFrame({"level": x, "k": k, "n": n}).to_csv(tmp_path / "kn.csv", index=False)
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    for src, dst in (("pn.csv", a), ("kn.csv", b)):
+        code, _, _ = run(
+            [
+                "fit",
+                str(tmp_path / src),
+                "--method",
+                "mle",
+                "--bootstrap",
+                "100",
+                "--out",
+                str(dst),
+            ],
+            capsys,
+        )
+        assert code == 0
+    ra, rb = pd.read_csv(a).iloc[0], pd.read_csv(b).iloc[0]
+    assert ra["pse"] == pytest.approx(rb["pse"]) and ra["pse_lo"] == pytest.approx(rb["pse_lo"])
