@@ -604,10 +604,11 @@ def pretrain_command(
     )  # fmt: skip
     res = pretrain(cfg, out)
     last = res.history[-1]
-    typer.echo(
-        f"wrote {res.path} ({res.num_classes} classes, {res.world_size} process(es), "
-        f"val acc {last['val_acc']:.3f}, {res.seconds:.0f} s)"
-    )
+    if res.rank == 0:
+        typer.echo(
+            f"wrote {res.path} ({res.num_classes} classes, {res.world_size} process(es), "
+            f"val acc {last['val_acc']:.3f}, {res.seconds:.0f} s)"
+        )
 
 
 @app.command("demo")

@@ -76,6 +76,7 @@ class PretrainResult:
     class_names: list[str]
     history: list[dict] = field(default_factory=list)
     world_size: int = 1
+    rank: int = 0
     seconds: float = 0.0
     net: nn.Module | None = None  # the trained network (not serialised)
 
@@ -383,7 +384,7 @@ def pretrain(
         dist.barrier()
     sha = sha256_file(out)
     res = PretrainResult(
-        out, sha, cfg.as_dict(), list(names), history, world, time.time() - t0, net
+        out, sha, cfg.as_dict(), list(names), history, world, rank, time.time() - t0, net
     )
     if rank == 0:
         out.with_suffix(".json").write_text(json.dumps(res.as_dict(), indent=2))

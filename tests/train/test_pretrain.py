@@ -129,3 +129,19 @@ def test_ddp_two_cpu_processes_end_with_identical_weights(tmp_path):
     assert not torch.equal(init["features.0.weight"], r0["features.0.weight"])
     meta = json.loads((tmp_path / "ckpt.json").read_text())
     assert meta["world_size"] == 2
+
+
+def test_cli_pretrain_and_its_user_error(tmp_path, capsys):
+    from facepsych.cli import main
+
+    ckpt = tmp_path / "obj.pth"
+    main(["pretrain", "--task", "objects", "--arch", "alexnet", "--data", "synthetic",
+          "--classes", "2", "--per-class", "2", "--epochs", "1", "--image-size", "64",
+          "--hidden", "8", "--batch-size", "4", "--out", str(ckpt)])  # fmt: skip
+    assert ckpt.is_file()
+    assert f"wrote {ckpt} (2 classes, 1 process(es), val acc" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main(["pretrain", "--task", "faces", "--out", str(ckpt)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: unknown pretraining task 'faces' (use identity or objects)"
