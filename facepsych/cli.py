@@ -400,7 +400,7 @@ def cam_command(
     method: Annotated[str, typer.Option(help="layercam or gradcam.")] = "layercam",
     layers: Annotated[
         Optional[list[str]],  # noqa: UP045 (typer needs Optional here)
-        typer.Option("--layers", help="Module path(s), e.g. features.11 (repeat or list)."),
+        typer.Option("--layers", help="Module path, e.g. features.11; repeat or comma-list."),
     ] = None,
     target: Annotated[str, typer.Option(help="positive, predicted or a class index.")] = "positive",
     regions: Annotated[str, typer.Option(help="landmarks or companion (boxes).")] = "companion",

@@ -52,7 +52,8 @@ def test_cam_command_writes_maps_regions_and_figures(run_dir, continua, tmp_path
     out = tmp_path / "cams"
     main([
         "cam", str(run_dir), "--images", str(continua), "--out", str(out),
-        "--layers", "features.8,features.11", "--regions", "landmarks", "--batch-size", "4",
+        "--layers", "features.8", "--layers", "features.11", "--regions", "landmarks",
+        "--batch-size", "4",
     ])  # fmt: skip
     assert "wrote" in capsys.readouterr().out
     with np.load(out / "cams.npz") as data:
