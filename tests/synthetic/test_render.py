@@ -166,3 +166,24 @@ def test_render_is_fast_enough_for_the_demo():
         render_face(i, 0.5, size=96, seed=i, nuisance=1.0)
     per_face = (time.perf_counter() - t) / 20
     assert per_face < 0.05  # a few ms on a free core; generous for a loaded CI machine
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 200_000), st.floats(-1, 1))
+def test_landmarks_follow_the_ibug_68_order(ident, expr):
+    from facepsych.synthetic.geometry import face_shapes
+
+    p = sample_identity(ident)
+    lm = face_shapes(p, {"brows": expr, "eyes": expr, "mouth": expr}).landmarks
+    x, y = lm[:, 0], lm[:, 1]
+    assert np.all(np.diff(x[0:17]) > 0)  # jaw runs from image left to image right
+    assert np.argmax(y[0:17]) == 8  # the chin is the lowest jaw point
+    assert x[17] < x[21] < x[22] < x[26]  # brows: outer → inner, inner → outer
+    assert x[36] < x[39] < x[42] < x[45]  # eye corners
+    assert y[37] < y[41] and y[38] < y[40] and y[43] < y[47] and y[44] < y[46]  # lids
+    assert y[27] < y[28] < y[29] < y[30] < y[33]  # nose bridge down to the nostrils
+    assert x[31] < x[33] < x[35]
+    assert x[48] < x[51] < x[54] and x[60] < x[64]  # mouth corners around the centre
+    assert y[51] < y[62] <= y[66] < y[57]  # upper lip above the lower lip
+    assert y[33] < y[51] and y[57] < y[8]  # nose above the mouth above the chin
+    assert y[19] < y[37] and y[24] < y[44]  # brows above the eyes
