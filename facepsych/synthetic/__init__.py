@@ -12,6 +12,11 @@ Public API (see docs/internal-api.md):
 - :func:`contact_sheet`, :func:`save_contact_sheet`.
 """
 
+from facepsych.synthetic.continua import (
+    continuum_frames,
+    write_continuum_set,
+    write_synthetic_continuum,
+)
 from facepsych.synthetic.objects import OBJECT_CLASSES, render_object
 from facepsych.synthetic.params import (
     BACKGROUNDS,
@@ -23,20 +28,16 @@ from facepsych.synthetic.params import (
     sample_nuisance,
 )
 from facepsych.synthetic.render import face_region_masks, render_face
-from facepsych.synthetic.sheets import contact_sheet, save_contact_sheet
+from facepsych.synthetic.sheets import contact_sheet, save_contact_sheet, sheet_of_folder
 from facepsych.synthetic.writers import (
     CONTINUUM_IDS,
     EXPRESSION_IDS,
     PRETRAIN_IDS,
     WrittenSet,
-    continuum_frames,
     identity_name,
-    sheet_of_folder,
-    write_continuum_set,
     write_expression_set,
     write_identity_set,
     write_object_set,
-    write_synthetic_continuum,
 )
 
 __all__ = [

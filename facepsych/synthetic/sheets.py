@@ -34,3 +34,18 @@ def save_contact_sheet(images, columns: int, path, **kw) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     contact_sheet(images, columns, **kw).save(path)
     return path
+
+
+def sheet_of_folder(folder, path, *, columns: int = 8, limit: int = 64) -> Path:
+    """Contact sheet of the images a writer produced (continuum steps in order; else the first
+    ``limit`` images found, alternating class folders)."""
+    folder = Path(folder)
+    files = sorted(folder.glob("step_*.png"))
+    if not files:
+        groups = [sorted(d.glob("*.png")) for d in sorted(folder.iterdir()) if d.is_dir()]
+        groups = [g for g in groups if g]
+        per = max(1, limit // max(len(groups), 1))
+        files = [f for g in groups for f in g[:per]][:limit]
+    if not files:
+        raise FacepsychError(f"no images found under {folder}")
+    return save_contact_sheet([Image.open(f) for f in files], columns, path)
