@@ -94,12 +94,14 @@ class CamResult:
         }
 
 
-def minmax_normalise(cams: Tensor, eps: float = 1e-8) -> Tensor:
-    """Per-map min–max normalisation over the last two dims: (L − min) / (max − min + eps)."""
+def minmax_normalise(cams: Tensor) -> Tensor:
+    """Per-map min–max normalisation over the last two dims: (L − min) / (max − min); a flat
+    map becomes all zeros. (No additive epsilon: CAM magnitudes can be ~1e-6, where torchcam's
+    ``+ 1e-8`` would visibly shrink the maximum below 1.)"""
     flat = cams.flatten(-2)
     lo = flat.amin(-1, keepdim=True).unsqueeze(-1)
-    hi = flat.amax(-1, keepdim=True).unsqueeze(-1)
-    return (cams - lo) / (hi - lo + eps)
+    span = flat.amax(-1, keepdim=True).unsqueeze(-1) - lo
+    return (cams - lo) / torch.where(span > 0, span, torch.ones_like(span))
 
 
 def _upsample(cams: Tensor, size: tuple[int, int]) -> Tensor:

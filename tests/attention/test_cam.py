@@ -244,3 +244,23 @@ def test_toy_model_that_can_only_use_one_region_looks_there(region):
     mean = {k: sum(s[k] for s in shares) / len(shares) for k in ("eyes", "nose", "mouth")}
     others = [v for k, v in mean.items() if k != region]
     assert mean[region] > 2 * max(others), mean
+
+
+@pytest.mark.parametrize("method", ["gradcam", "layercam"])
+def test_formula_against_manual_autograd(method):
+    """Independent reference: A = features(x), G = dy_c/dA by autograd, then the formula."""
+    torch.manual_seed(0)
+    net = _ToyNet().eval()
+    x = torch.randn(3, 1, 32, 32)
+    acts = net.features(x).detach().requires_grad_(True)
+    y = net.classifier(acts)[:, 1].sum()
+    (grad,) = torch.autograd.grad(y, acts)
+    weights = grad.mean((2, 3), keepdim=True) if method == "gradcam" else torch.relu(grad)
+    expected = torch.relu((weights * acts).sum(1)).detach()
+    res = compute_cams(net, x, method=method, layers=("features.3",), target=1)
+    assert torch.allclose(res.raw["features.3"], expected, rtol=1e-5, atol=1e-9)
+    up = F.interpolate(expected[:, None], (32, 32), mode="bilinear", align_corners=False)[:, 0]
+    flat = up.flatten(1)
+    lo, hi = flat.min(1).values[:, None, None], flat.max(1).values[:, None, None]
+    assert torch.allclose(res.maps, (up - lo) / (hi - lo), atol=1e-5)
+    assert torch.allclose(res.maps.amax((1, 2)), torch.ones(3))
