@@ -188,3 +188,24 @@ def test_real_photos_smoke(london_faces, tmp_path):
         shares = region_shares(cam, masks)
         total = shares["eyes"] + shares["nose"] + shares["mouth"] + shares["other"]
         assert total == pytest.approx(1.0) and 0 <= shares["diagnostic_ratio"] <= 1
+
+
+def test_cam_command_on_a_real_morph_continuum(london_faces, run_dir, tmp_path, capsys):
+    """London faces 001 -> 002 (webmorph189 templates), 3 morph steps at 128 px, landmark regions
+    through the CLI: the region table is complete and every share row is a distribution."""
+    from facepsych.stimuli import morph_continuum, read_landmarks, write_continuum
+
+    nd = london_faces / "neutral"
+    pts = [read_landmarks(nd / f"{i}.tem") for i in ("001", "002")]
+    frames = morph_continuum(nd / "001.jpg", nd / "002.jpg", pts[0].points, pts[1].points,
+                             steps=3, size=128)  # fmt: skip
+    cont = tmp_path / "london"
+    write_continuum(cont, [f for f, _ in frames], [p for _, p in frames], [0.0, 0.5, 1.0],
+                    scheme="webmorph189")  # fmt: skip
+    out = tmp_path / "out"
+    main(["cam", str(run_dir), "--images", str(cont), "--out", str(out), "--regions", "landmarks"])
+    table = pd.read_csv(out / "regions.csv")
+    assert len(table) == 3 and table["level"].tolist() == [0.0, 0.5, 1.0]
+    parts = table[["eyes", "nose", "mouth", "other"]]
+    np.testing.assert_allclose(parts.sum(axis=1), 1.0)
+    assert (parts[["eyes", "nose", "mouth"]] > 0).all().all()  # every region holds some mass
