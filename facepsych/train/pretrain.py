@@ -184,12 +184,14 @@ def _normalise(imgs: np.ndarray, prep) -> torch.Tensor:
 
 
 def _split(labels: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per class, hold out round(val_fraction·n) images (never all of them)."""
+    """Per class, hold out round(val_fraction·n) images: at least one when val_fraction > 0,
+    never all of them."""
     rng = np.random.default_rng([int(seed), 19])
     tr, va = [], []
     for c in np.unique(labels):
         idx = rng.permutation(np.flatnonzero(labels == c))
-        n_val = min(int(round(val_fraction * len(idx))), len(idx) - 1)
+        n_val = int(round(val_fraction * len(idx)))
+        n_val = min(max(n_val, 1 if val_fraction > 0 else 0), len(idx) - 1)
         va += idx[:n_val].tolist()
         tr += idx[n_val:].tolist()
     return np.sort(np.asarray(tr, int)), np.sort(np.asarray(va, int))
