@@ -431,13 +431,16 @@ def attention_compare_command(
     ppd: Annotated[Optional[float], typer.Option(help="Pixels per degree.")] = None,  # noqa: UP045
     splits: Annotated[int, typer.Option(help="Random splits for AUC-Borji / shuffled.")] = 100,
     seed: Annotated[int, typer.Option(help="Seed of the AUC draws.")] = 0,
+    per_subject: Annotated[bool, typer.Option(help="One row per image x subject.")] = False,
 ) -> None:
     """Compare CAMs with human fixations: NSS, CC, SIM, KL, AUC-Judd/Borji/shuffled per image."""
     from facepsych.attention.pipeline import compare_attention
 
     df = compare_attention(cams, fixations, out, sigma=sigma, sigma_deg=sigma_deg, ppd=ppd,
-                           n_splits=splits, seed=seed)  # fmt: skip
-    means = df.drop(columns=["image", "n_fixations", "sigma_px"]).mean(numeric_only=True)
+                           n_splits=splits, seed=seed, per_subject=per_subject)  # fmt: skip
+    means = df.drop(columns=["n_fixations", "sigma_px", "subject"], errors="ignore").mean(
+        numeric_only=True
+    )
     typer.echo(f"wrote {out} ({len(df)} images); means: "
                + ", ".join(f"{k} {v:.3f}" for k, v in means.items()))  # fmt: skip
 

@@ -301,6 +301,22 @@ def load_cams(cams_dir: str | Path) -> dict[str, np.ndarray]:
         return {k: data[k] for k in data.files}
 
 
+def _metric_row(sal, pts, other, frame, s_px, n_splits, seed) -> dict:
+    h, w = frame
+    return {
+        "n_fixations": len(pts),
+        "nss": nss(sal, pts, shape=(h, w)),
+        "cc": cc(sal, pts, sigma=s_px, shape=(h, w)),
+        "sim": sim(sal, pts, sigma=s_px, shape=(h, w)),
+        "kl_div": kl_div(sal, pts, sigma=s_px, shape=(h, w)),
+        "auc_judd": auc_judd(sal, pts, shape=(h, w), seed=seed),
+        "auc_borji": auc_borji(sal, pts, shape=(h, w), n_splits=n_splits, seed=seed),
+        "auc_shuffled": float("nan") if other is None else auc_shuffled(
+            sal, pts, other, shape=(h, w), n_splits=n_splits, seed=seed),
+        "sigma_px": s_px,
+    }  # fmt: skip
+
+
 def compare_attention(
     cams_dir: str | Path,
     fixations: str | Path,
@@ -311,19 +327,23 @@ def compare_attention(
     ppd: float | None = None,
     n_splits: int = 100,
     seed: int = 0,
+    per_subject: bool = False,
 ) -> pd.DataFrame:
-    """Fixation metrics (NSS, CC, SIM, KL, AUC-Judd, AUC-Borji, shuffled AUC) per image.
+    """Fixation metrics (NSS, CC, SIM, KL, AUC-Judd, AUC-Borji, shuffled AUC) per image (all
+    subjects pooled), or per image × subject with ``per_subject`` (needs a ``subject`` column).
 
     The fused CAM is resized to the image's original size. Density maps for CC / SIM / KL use a
     Gaussian of ``sigma`` px, or ``sigma_deg`` × ``ppd``; default σ = max(H, W) / 30 px.
-    Shuffled AUC draws its negatives from the other images' fixations (rescaled to this frame);
-    it is NaN when the table has a single image.
+    Shuffled AUC draws its negatives from the other images' fixations (all subjects, rescaled
+    to this frame); it is NaN when the table has a single image.
     """
     from facepsych.attention.fixations import sigma_pixels
 
     cams = load_cams(cams_dir)
     names = [str(n) for n in cams["images"]]
     table = load_fixations(fixations)
+    if per_subject and "subject" not in table.columns:
+        raise FacepsychError("per-subject metrics need a 'subject' column in the fixation file")
     fix_names = list(dict.fromkeys(table["image"]))
     index = _match_names(fix_names, names)
     sizes = cams["sizes"]
@@ -336,7 +356,6 @@ def compare_attention(
     for name in fix_names:
         i = index[name]
         w, h = (int(v) for v in sizes[i])
-        pts = points[name]
         if sigma is None and sigma_deg is None:
             s_px = max(h, w) / 30.0
         else:
@@ -345,19 +364,19 @@ def compare_attention(
         others = [points[o] * np.array([w / sizes[index[o]][0], h / sizes[index[o]][1]])
                   for o in fix_names if o != name]  # fmt: skip
         other = np.clip(np.concatenate(others), 0, [w - 1e-6, h - 1e-6]) if others else None
-        rows.append({
-            "image": name, "n_fixations": len(pts),
-            "nss": nss(sal, pts, shape=(h, w)),
-            "cc": cc(sal, pts, sigma=s_px, shape=(h, w)),
-            "sim": sim(sal, pts, sigma=s_px, shape=(h, w)),
-            "kl_div": kl_div(sal, pts, sigma=s_px, shape=(h, w)),
-            "auc_judd": auc_judd(sal, pts, shape=(h, w), seed=seed),
-            "auc_borji": auc_borji(sal, pts, shape=(h, w), n_splits=n_splits, seed=seed),
-            "auc_shuffled": auc_shuffled(sal, pts, other, shape=(h, w), n_splits=n_splits,
-                                         seed=seed) if other is not None else float("nan"),
-            "sigma_px": s_px,
-        })  # fmt: skip
-    df = pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
+        if not per_subject:
+            rows.append({"image": name, **_metric_row(sal, points[name], other, (h, w), s_px,
+                                                      n_splits, seed)})  # fmt: skip
+            continue
+        sel = table[table["image"] == name]
+        for subject, grp in sel.groupby("subject", sort=True):
+            pts = grp[["x", "y"]].to_numpy(float)
+            rows.append({"image": name, "subject": subject,
+                         **_metric_row(sal, pts, other, (h, w), s_px, n_splits, seed)})  # fmt: skip
+    columns = list(METRIC_COLUMNS)
+    if per_subject:
+        columns.insert(1, "subject")
+    df = pd.DataFrame(rows, columns=columns)
     if out_csv is not None:
         Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(out_csv, index=False)

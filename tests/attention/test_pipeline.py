@@ -143,6 +143,22 @@ def test_attention_compare(run_dir, continua, tmp_path, capsys):
     assert (metrics["sigma_px"] == 3).all()
     again = compare_attention(out, fix, sigma=3)
     pd.testing.assert_frame_equal(again, metrics, check_dtype=False)
+    with pytest.raises(FacepsychError, match="need a 'subject' column"):
+        compare_attention(out, fix, per_subject=True)
+    df["subject"] = [1, 1, 2, 1, 1]
+    df.to_csv(fix, index=False)
+    main(["attention-compare", "--cams", str(out), "--fixations", str(fix),
+          "--out", str(tmp_path / "s.csv"), "--sigma", "3", "--per-subject"])  # fmt: skip
+    per = pd.read_csv(tmp_path / "s.csv")
+    assert per[["image", "subject", "n_fixations"]].values.tolist() == [
+        ["full/step_00.png", 1, 2],
+        ["full/step_00.png", 2, 1],
+        ["eyes/step_01.png", 1, 2],
+    ]
+    # a subject who made all of an image's fixations scores what the pooled row scores
+    pooled, single = metrics.iloc[1], per.iloc[2]
+    for col in ("nss", "cc", "auc_judd", "auc_borji", "auc_shuffled"):
+        assert single[col] == pytest.approx(pooled[col])
 
 
 def test_attention_compare_errors(run_dir, continua, tmp_path, capsys):
