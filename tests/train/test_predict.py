@@ -9,7 +9,9 @@ from facepsych.errors import FacepsychError
 from facepsych.train import TrainConfig, collect_images, load_run, predict_images, train_valence
 from facepsych.train.predict import predict_to_csv
 
-from .conftest import striped_image
+from .conftest import striped_image, torch_threads
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +25,9 @@ def run_dir(tmp_path_factory):
     cfg = TrainConfig(
         epochs=2, batch_size=8, lr=1e-3, image_size=64, cache_dir=str(base / "c"), progress=False
     )
-    train_valence({"arch": "alexnet", "weights": "random", "hidden": 16}, ds, base / "run", cfg)
+    with torch_threads(1):
+        spec = {"arch": "alexnet", "weights": "random", "hidden": 16}
+        train_valence(spec, ds, base / "run", cfg)
     return base / "run"
 
 
