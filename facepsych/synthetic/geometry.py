@@ -7,12 +7,12 @@ and 42–47, outer lips 48–59 (corner 48, clockwise on screen), inner lips 60�
 
 Expression acts per region (each e ∈ [−1, 1], negative → positive):
 
-* brows: e > 0 raises the brow by ``0.012·e`` and arches it; e < 0 lowers and pulls together the
-  inner end (weight ``anger``) or raises it (weight ``1 − anger``, "sad" brows), by ``0.024·|e|``;
+* brows: e > 0 raises the brow by ``0.016·e`` and arches it; e < 0 lowers and pulls together the
+  inner end (``0.034·|e|·anger``) or raises it (``0.03·|e|·(1 − anger)``, "sad" brows);
 * eyes: e > 0 lifts and curves the lower lid (cheek raise, lower-lid height × (1 − 0.65·e));
   e < 0 lowers the upper lid, more at the inner corner for anger, the outer corner for sadness;
-* mouth: the lip midline is ``y = y_m − 0.04·e·x̂²`` (x̂ ∈ [−1, 1] across the mouth: corners up
-  for e > 0, down for e < 0); width × (1 + 0.18·e) for e > 0; the lips part for e > 0.35
+* mouth: the lip midline is ``y = y_m − 0.052·e·x̂²`` (x̂ ∈ [−1, 1] across the mouth: corners up
+  for e > 0, down for e < 0); width × (1 + 0.22·e) for e > 0; the lips part for e > 0.3
   (open smile, teeth) and press thinner for e < 0.
 """
 
@@ -132,10 +132,10 @@ def _brow(p: FaceParams, side: int, e: float, anger: float) -> tuple[np.ndarray,
     y = base_y - arch + 0.006 * (v + 1) / 2
     inner_w = (v + 1) / 2  # 0 at the outer end, 1 at the inner end
     if e > 0:
-        y = y - 0.012 * e - 0.006 * e * (1 - v**2)
+        y = y - 0.016 * e - 0.008 * e * (1 - v**2)
     elif e < 0:
         a = -e
-        y = y + a * inner_w**1.5 * (0.026 * anger - 0.024 * (1 - anger))
+        y = y + a * inner_w**1.5 * (0.034 * anger - 0.03 * (1 - anger))
         y = y - a * (1 - inner_w) * 0.004 * anger
         x = x + side * a * anger * 0.012 * inner_w
     centre = np.stack([x, y], 1)
@@ -152,10 +152,10 @@ def _brow(p: FaceParams, side: int, e: float, anger: float) -> tuple[np.ndarray,
 
 def _mouth(p: FaceParams, e: float, anger: float) -> dict:
     ym = p.eye_y + p.nose_length + p.mouth_gap
-    hw = p.mouth_width * (1 + 0.18 * max(e, 0) - 0.05 * max(-e, 0))
+    hw = p.mouth_width * (1 + 0.22 * max(e, 0) - 0.05 * max(-e, 0))
     xs = np.linspace(-1, 1, 31)
-    mid = ym - 0.04 * e * xs**2 + 0.008 * max(e, 0) * (1 - xs**2)
-    opening = 0.028 * np.clip((e - 0.35) / 0.65, 0, 1)
+    mid = ym - 0.052 * e * xs**2 + 0.008 * max(e, 0) * (1 - xs**2)
+    opening = 0.034 * np.clip((e - 0.3) / 0.7, 0, 1)
     thin = 1 - 0.3 * max(-e, 0) * anger
     tu = p.lip_thickness * 0.85 * thin * (1 - xs**2) ** 0.45
     tu = tu * (1 - 0.35 * np.exp(-((xs / 0.16) ** 2)))  # cupid's bow dip
