@@ -206,6 +206,15 @@ def train_valence(
     if use_cache_for_val:
         val_feats = cf.rows([s.image_id for s in val_set.samples])
     counts = train_set.class_counts()
+    log(
+        "data: "
+        + ", ".join(
+            f"{name} {len(part)} ({part.class_counts()['negative']} negative / "
+            f"{part.class_counts()['positive']} positive)"
+            for name, part in (("train", train_set), ("val", val_set))
+        )
+        + (f", {len(skipped)} skipped" if skipped else "")
+    )
     if min(counts.values()) == 0:
         raise FacepsychError(
             f"the training split needs both classes, got {counts} (check the valence map)"

@@ -206,3 +206,24 @@ def test_config_validation():
         TrainConfig(epochs=0)
     with pytest.raises(FacepsychError, match="unknown balance mode 'oversample'"):
         TrainConfig(balance="oversample")
+
+
+@pytest.mark.parametrize(
+    ("arch", "hidden", "dim"), [("vgg11", 16, 512 * 7 * 7), ("mobilenet_v2", None, 1280)]
+)
+def test_other_torchvision_archs_train_cached(striped_ds, tmp_path, cache_dir, arch, hidden, dim):
+    spec = {"arch": arch, "weights": "random", "hidden": hidden}
+    result = train_valence(spec, striped_ds, tmp_path / arch, _cfg(cache_dir, image_size=32))
+    assert result.mode == "cached" and len(result.metrics) == 2
+    blob = torch.load(result.cache_path, weights_only=True)
+    assert blob["features"].shape == (len(striped_ds), dim)
+    assert load_run(tmp_path / arch).arch == arch
+
+
+def test_progress_output_names_mode_and_balance(striped_ds, tmp_path, cache_dir, capsys):
+    spec = {**SPEC, "arch": "fe-alexnet", "excitation": ["conv5"]}
+    train_valence(spec, striped_ds, tmp_path / "r", _cfg(cache_dir, epochs=1, progress=True))
+    err = capsys.readouterr()
+    text = err.out + err.err
+    assert "training fe-alexnet (full-forward: trainable excitation inside the conv stack" in text
+    assert "data: train 24 (12 negative / 12 positive), val 8 (4 negative / 4 positive)" in text
