@@ -48,7 +48,6 @@ class FaceShapes:
     folds: list[np.ndarray] = field(default_factory=list)  # nasolabial folds (smile)
     cheeks: list[np.ndarray] = field(default_factory=list)  # cheek centres (raise with smile)
     smile: float = 0.0
-    depth: dict = field(default_factory=dict)
 
 
 def _jaw_curve(p: FaceParams, t: np.ndarray) -> np.ndarray:

@@ -121,9 +121,7 @@ def _draw(draw: ImageDraw.ImageDraw, p: FaceParams, sh: FaceShapes, region_expr,
     shoulders = np.concatenate(
         [
             [[CX - 0.5, 1.1]],
-            np.stack([CX + 0.43 * np.cos(t), chin_y + 0.09 + 0.07 * (1 + np.sin(t))], 1)[::-1][
-                ::-1
-            ],
+            np.stack([CX + 0.43 * np.cos(t), chin_y + 0.09 + 0.07 * (1 + np.sin(t))], 1),
             [[CX + 0.5, 1.1]],
         ]
     )
