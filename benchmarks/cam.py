@@ -14,8 +14,11 @@ where it was installed with ``pip install --no-deps --target DIR grad-cam ttach 
 joblib threadpoolctl narwhals``). Its multi-layer fusion is a mean, not LayerCAM's, so it runs
 on single layers only.
 
+With ``--memory`` it also prints each engine's extra peak memory for one call (peak RSS over the
+RSS before the call on Linux CPUs, the allocator's peak on CUDA).
+
     python benchmarks/cam.py [--models alexnet vgg16] [--batch 32] [--size 224] [--repeat 3]
-                             [--device auto] [--multi] [--gradcam-path DIR]
+                             [--device auto] [--multi] [--memory] [--gradcam-path DIR]
 """
 
 from __future__ import annotations
@@ -103,6 +106,60 @@ def _min_r(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(r.min())
 
 
+def _proc_status_kib(key: str) -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    raise KeyError(key)
+
+
+def peak_memory_mib(
+    engine: str, arch: str, net, x, layers, device, fresh: bool = False
+) -> float | None:
+    """Extra peak memory (MiB) of one CAM call: CUDA allocator peak over the allocation before the
+    call; on Linux CPUs the peak RSS (VmHWM, reset through /proc/self/clear_refs) over the RSS
+    before the call. None where neither is available."""
+    fn = {"facepsych": _facepsych, "torchcam": _torchcam}[engine]
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        base = torch.cuda.memory_allocated(device)
+        fn(net, x, layers)
+        torch.cuda.synchronize(device)
+        return (torch.cuda.max_memory_allocated(device) - base) / 2**20
+    if not fresh:  # a fresh process, so that earlier calls' cached heap does not hide the peak
+        import subprocess
+
+        cmd = [
+            sys.executable,
+            __file__,
+            "--peak-child",
+            engine,
+            *layers,
+            "--models",
+            arch,
+            "--batch",
+            str(len(x)),
+            "--size",
+            str(x.shape[-1]),
+        ]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        lines = [ln for ln in done.stdout.splitlines() if ln.startswith("peak ")]
+        return float(lines[-1].split()[1]) if lines and lines[-1].split()[1] != "None" else None
+    try:
+        import gc
+
+        gc.collect()
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")  # reset the peak RSS
+        base = _proc_status_kib("VmRSS")
+        fn(net, x, layers)
+        return (_proc_status_kib("VmHWM") - base) / 1024.0
+    except OSError:
+        return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["alexnet", "vgg16"], choices=list(LAYERS))
@@ -112,7 +169,16 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--multi", action="store_true", help="also the multi-layer fusion")
     parser.add_argument("--gradcam-path", default=None)
+    parser.add_argument("--memory", action="store_true", help="also peak memory per engine")
+    parser.add_argument("--peak-child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.peak_child:  # internal: ENGINE LAYER...; prints "peak MiB"
+        engine, layers = args.peak_child[0], tuple(args.peak_child[1:])
+        cpu = torch.device("cpu")
+        net = _model(args.models[0], cpu)
+        x = torch.rand(args.batch, 3, args.size, args.size)
+        print(f"peak {peak_memory_mib(engine, args.models[0], net, x, layers, cpu, fresh=True)}")
+        return
     if args.gradcam_path:
         sys.path.insert(0, args.gradcam_path)
     try:
@@ -144,6 +210,16 @@ def main() -> None:
                     f"cam: LayerCAM {arch} {'+'.join(layers)} batch {args.batch} at {args.size} px "
                     f"on {where}: {name} {ips:.1f} img/s ({ips / base:.2f}x torchcam), "
                     f"min r vs facepsych {_min_r(maps, ref):.5f}",
+                    flush=True,
+                )
+            if args.memory:
+                mem = {e: peak_memory_mib(e, arch, net, x, layers, device)
+                       for e in ("facepsych", "torchcam")}  # fmt: skip
+                shown = {e: "n/a" if v is None else f"{v:.0f} MiB" for e, v in mem.items()}
+                print(
+                    f"cam: LayerCAM {arch} {'+'.join(layers)} batch {args.batch} at {args.size} px "
+                    f"on {where}: extra peak memory of one call: facepsych {shown['facepsych']}, "
+                    f"torchcam {shown['torchcam']}",
                     flush=True,
                 )
     if not have_gradcam:
