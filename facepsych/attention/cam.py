@@ -180,7 +180,6 @@ class _CamEngine:
         self._modules = {name: modules[name] for name in self.layers}
         self._handles: list[Any] = []
         self._acts: dict[str, Tensor] = {}
-        self._grad_was_on = False
 
     # -- hook lifecycle --------------------------------------------------------------------------
     def __enter__(self) -> _CamEngine:
