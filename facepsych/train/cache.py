@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +73,18 @@ class CachedFeatures:
         return self.features[[index[i] for i in image_ids]]
 
 
+def _try_load(dataset: FaceDataset, preprocess):
+    """sample -> preprocessed tensor (3, S, S), or the FacepsychError (decoded in a thread)."""
+
+    def load(sample):
+        try:
+            return preprocess(dataset.load_image(sample))
+        except FacepsychError as exc:
+            return exc
+
+    return load
+
+
 @torch.no_grad()
 def extract_features(
     net,
@@ -81,11 +94,13 @@ def extract_features(
     device: str | torch.device = "cpu",
     progress: bool = True,
     skip_bad: bool | None = None,
+    workers: int = 0,
 ) -> tuple[list[str], torch.Tensor, list[dict]]:
     """``net.backbone`` over every sample (eval mode, no augmentation) → (ids, (N, D), failed).
 
     An image that cannot be decoded raises ``FacepsychError`` naming the file, or with
     ``skip_bad`` (default: the dataset's own setting) is left out and listed in ``failed``.
+    ``workers`` > 1 decodes images in that many threads (PIL releases the GIL; order is kept).
     """
     skip = dataset.skip_bad if skip_bad is None else skip_bad
     was_training = net.training
@@ -95,26 +110,32 @@ def extract_features(
     failed: list[dict] = []
     samples = dataset.samples
     bar = tqdm(total=len(samples), desc="extracting features", unit="img", disable=not progress)
+    pool = ThreadPoolExecutor(workers) if workers > 1 else None
     try:
         for start in range(0, len(samples), batch_size):
             batch, images = [], []
-            for s in samples[start : start + batch_size]:
-                try:
-                    images.append(dataset.load_image(s))
-                    batch.append(s.image_id)
-                except FacepsychError as exc:
+            chunk = samples[start : start + batch_size]
+            mapper = pool.map if pool is not None else map
+            loaded_chunk = mapper(_try_load(dataset, net.preprocessing), chunk)
+            for s, loaded in zip(chunk, loaded_chunk, strict=True):
+                if isinstance(loaded, FacepsychError):
                     if not skip:
-                        raise
+                        raise loaded
                     failed.append(
-                        {"image_id": s.image_id, "item": dataset.describe(s), "reason": str(exc)}
+                        {"image_id": s.image_id, "item": dataset.describe(s), "reason": str(loaded)}
                     )
+                else:
+                    images.append(loaded)
+                    batch.append(s.image_id)
             if images:
-                x = net.preprocessing.batch(images).to(device)
+                x = torch.stack(images).to(device)
                 chunks.append(net.backbone(x).float().cpu())
                 ids += batch
             bar.update(len(samples[start : start + batch_size]))
     finally:
         bar.close()
+        if pool is not None:
+            pool.shutdown()
         net.train(was_training)
     if not chunks:
         raise FacepsychError(f"no readable images in dataset {dataset.name!r}")
@@ -129,6 +150,7 @@ def cached_features(
     batch_size: int = 64,
     device: str | torch.device = "cpu",
     progress: bool = True,
+    workers: int = 0,
 ) -> CachedFeatures:
     """Load the backbone features of ``dataset`` from the cache, extracting them on a miss."""
     if not net.cacheable:
@@ -154,7 +176,7 @@ def cached_features(
         except Exception:  # unreadable/old cache file: recompute and overwrite
             pass
     ids, feats, failed = extract_features(
-        net, dataset, batch_size=batch_size, device=device, progress=progress
+        net, dataset, batch_size=batch_size, device=device, progress=progress, workers=workers
     )
     meta = {
         "key": key,

@@ -28,6 +28,7 @@ class TrainConfig:
     - ``augment``: random resized crop (scale 0.8–1) + horizontal flip on training images; forces
       full forwards (the cache holds un-augmented features).
     - ``cache``: train the head on cached backbone features when the net allows it.
+    - ``workers``: threads that decode images (extraction and full forwards); 0 or 1 = none.
     """
 
     epochs: int = 40
@@ -41,10 +42,13 @@ class TrainConfig:
     cache: bool = True
     cache_dir: str | None = None
     extract_batch_size: int = 64
+    workers: int = 4
     device: str = "cpu"
     progress: bool = True
 
     def __post_init__(self) -> None:
+        if int(self.workers) < 0:
+            raise FacepsychError(f"workers must be >= 0, got {self.workers}")
         for name in ("epochs", "batch_size", "extract_batch_size"):
             if int(getattr(self, name)) < 1:
                 value = getattr(self, name)

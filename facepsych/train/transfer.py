@@ -25,6 +25,7 @@ import json
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import torch
@@ -91,14 +92,11 @@ def _fallback_reason(net, config: TrainConfig) -> str | None:
 class _Batches:
     """Batches of (inputs, labels) for one split: cached features or decoded images."""
 
-    def __init__(self, net, data: FaceDataset, feats: torch.Tensor | None, augment, device):
-        self.net, self.data, self.feats, self.augment, self.device = (
-            net,
-            data,
-            feats,
-            augment,
-            device,
-        )
+    def __init__(
+        self, net, data: FaceDataset, feats: torch.Tensor | None, augment, device, pool=None
+    ):
+        self.net, self.data, self.feats = net, data, feats
+        self.augment, self.device, self.pool = augment, device, pool
         self.labels = torch.as_tensor(data.labels(), dtype=torch.long)
 
     def __len__(self) -> int:
@@ -108,8 +106,10 @@ class _Batches:
         y = self.labels[idx].to(self.device)
         if self.feats is not None:
             return self.feats[idx].to(self.device), y
-        images = [self.data.load_image(self.data.samples[int(i)]) for i in idx]
-        if self.augment is not None:
+        chosen = [self.data.samples[int(i)] for i in idx]
+        mapper = self.pool.map if self.pool is not None else map
+        images = list(mapper(self.data.load_image, chosen))  # decoded in threads, order kept
+        if self.augment is not None:  # main thread: the global RNG stays deterministic
             images = [self.augment(img) for img in images]
         return self.net.preprocessing.batch(images).to(self.device), y
 
@@ -190,6 +190,7 @@ def train_valence(
             batch_size=config.extract_batch_size,
             device=device,
             progress=config.progress,
+            workers=config.workers,
         )
         cache_path, cache_hit, extract_seconds = str(cf.path), cf.hit, cf.seconds
         log(f"features {'reused from' if cf.hit else 'cached to'} {cf.path}")
@@ -223,8 +224,9 @@ def train_valence(
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     augment = _augmenter(net.preprocessing.image_size) if config.augment else None
-    train_b = _Batches(net, train_set, train_feats, augment, device)
-    val_b = _Batches(net, val_set, val_feats, None, device)
+    pool = ThreadPoolExecutor(config.workers) if config.workers > 1 else None
+    train_b = _Batches(net, train_set, train_feats, augment, device, pool)
+    val_b = _Batches(net, val_set, val_feats, None, device, pool)
     weight = None
     if config.balance == "weights":
         weight = torch.as_tensor(train_set.class_weights(), dtype=torch.float32, device=device)
@@ -288,6 +290,8 @@ def train_valence(
             f"  val_loss {val_loss:.4f} acc {val_acc:.3f}"
         )
     train_seconds = time.perf_counter() - t_train
+    if pool is not None:
+        pool.shutdown()
 
     assert best_state is not None
     with torch.no_grad():
