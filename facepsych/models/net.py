@@ -26,6 +26,8 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+
 from collections.abc import Sequence
 
 import torch
@@ -347,8 +349,14 @@ def build_model(
 
     def _build() -> FacepsychNet:
         model = _torchvision_model(arch)
-        classifier = _resize_classifier(model.classifier, int(num_classes), hidden)
-        _materialize(model, _init_family(torchvision_name(arch)))
+        family = _init_family(torchvision_name(arch))
+        # New head layers are built on the meta device too, so they draw no random numbers
+        # before the backbone is initialised: the same seed gives the same backbone whatever
+        # the head's width.
+        with torch.device("meta") if family is not None else contextlib.nullcontext():
+            classifier = _resize_classifier(model.classifier, int(num_classes), hidden)
+        model.classifier = classifier
+        _materialize(model, family)
         excite, positions = _excitation_blocks(arch, excitation, reduction, classifier)
         config = {
             "arch": arch,
