@@ -27,7 +27,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-
 from collections.abc import Sequence
 
 import torch
