@@ -33,13 +33,15 @@ def demo_config_path() -> Path:
 
 def _tiny(raw: dict[str, Any]) -> dict[str, Any]:
     raw["name"] = raw["name"] + "-tiny"
-    raw["data"]["synthetic"].update({"identities": 6, "images_per_identity": 6})
+    raw["data"]["synthetic"].update({"identities": 6, "images_per_identity": 6, "image_size": 64})
     for spec in raw["pretrain"].values():
-        spec.update({"epochs": 1, "classes": 4, "per_class": 6, "hidden": 16})
+        spec.update({"epochs": 1, "classes": 4, "per_class": 6, "hidden": 16, "image_size": 64})
     for entry in raw["models"]:
         entry["seeds"] = [0]
-    raw["training"].update({"epochs": 1, "batch_size": 16, "hidden": 16})
-    raw["stimuli"]["continua"][0]["synthetic"].update({"identities": 2, "steps": 5})
+    raw["training"].update({"epochs": 1, "batch_size": 16, "hidden": 16, "image_size": 64})
+    raw["stimuli"]["continua"][0]["synthetic"].update(
+        {"identities": 2, "steps": 5, "image_size": 64}
+    )
     raw["analysis"]["fit"]["bootstrap"] = 10
     raw["analysis"]["cam"]["steps"] = [0, 2, 4]
     raw["notes"]["scale"] = [
@@ -58,6 +60,8 @@ def demo_config(*, quick: bool = False, scale: str = "default") -> dict[str, Any
     if quick:
         raw["name"] = raw["name"] + "-quick"
         raw["models"] = [m for m in raw["models"] if m["arch"] in QUICK_ARCHS]
+        for entry in raw["models"]:
+            entry["seeds"] = entry["seeds"][:1]
         used = {
             w.split(":", 1)[1]
             for m in raw["models"]

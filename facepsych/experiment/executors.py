@@ -93,7 +93,7 @@ class Progress:
         self._show()
 
     def _show(self) -> None:
-        if self._progress is None:
+        if self._progress is None or not self.running:
             return
         parts = []
         for cid in list(self.running):
@@ -106,8 +106,12 @@ class Progress:
 
     def advance(self) -> None:
         self.done += 1
+        if self.done >= self.total:
+            self.running = []
         if self._progress is not None:
             self._progress.update(self._task, completed=self.done)
+            if self.done >= self.total:
+                self._progress.update(self._task, description="done")
 
 
 def run_local(

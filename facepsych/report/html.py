@@ -162,6 +162,43 @@ def make_figures(run: Path, manifest: dict[str, Any]) -> list[tuple[Path, str]]:
     return made
 
 
+def _fit_text(fit: dict[str, Any]) -> str:
+    if not fit:
+        return "?"
+    return (
+        f"{fit.get('method')} ({fit.get('function')}), guess {fit.get('guess')}, lapse "
+        f"{fit.get('lapse')}, {fit.get('bootstrap')} bootstrap samples per fit"
+    )
+
+
+def _pretrain_table(pre: dict[str, Any]) -> str:
+    """How well each lab backbone learned its pre-training task (validation accuracy)."""
+    if not pre:
+        return ""
+    rows = []
+    for name, p in pre.items():
+        n_cls = p.get("classes")
+        chance = f"{1 / n_cls:.3f}" if n_cls else "?"
+        acc = p.get("final_val_acc")
+        acc = "–" if acc is None else f"{acc:.3f}"
+        source = "cache" if p.get("cache_hit") else "trained now"
+        arch, task = html.escape(str(p.get("arch"))), html.escape(str(p.get("task")))
+        rows.append(
+            f"<tr><td class='l'>{html.escape(name)}</td><td class='l'>{arch}</td>"
+            f"<td class='l'>{task}</td><td>{n_cls}</td><td>{p.get('epochs')}</td>"
+            f"<td>{p.get('image_size')}</td><td>{acc}</td><td>{chance}</td>"
+            f"<td class='l'>{source}</td></tr>"
+        )
+    return (
+        "<h2>Pre-trained backbones</h2><p>Backbones pre-trained by facepsych (cached in the user "
+        "cache); validation accuracy on held-out images of the pre-training classes.</p><table>"
+        "<tr><th class='l'>name</th><th class='l'>arch</th><th class='l'>task</th><th>classes</th>"
+        "<th>epochs</th><th>px</th><th>val acc</th><th>chance</th><th class='l'>source</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+
+
 def _scale_table(notes: dict[str, Any]) -> str:
     rows = notes.get("scale") or []
     if not rows:
@@ -214,7 +251,7 @@ def build_report(run_dir: str | Path) -> Path:
         "<h2>Summary</h2><ul>",
         f"<li>{len(cells)} grid cells (model × weights × variant × seed), {n_cont} continua × "
         f"{len(conds)} conditions ({', '.join(conds)}).</li>",
-        f"<li>Fit: {html.escape(str(cfg.get('analysis', {}).get('fit', {})))}.</li>",
+        f"<li>Fit: {html.escape(_fit_text(cfg.get('analysis', {}).get('fit', {})))}.</li>",
         f"<li>Humans: {html.escape(band.label)}.</li>",
         f"<li>Run time {t.get('total_s', float('nan')):.0f} s; facepsych "
         f"{html.escape(manifest.get('versions', {}).get('facepsych', '?'))}, torch "
@@ -223,6 +260,7 @@ def build_report(run_dir: str | Path) -> Path:
         *(f"<li>{html.escape(s)}</li>" for s in findings(fits, regions)),
         "</ul>",
         _scale_table(cfg.get("notes", {})),
+        _pretrain_table(manifest.get("pretrained") or {}),
     ]
     if len(rank):
         parts += [

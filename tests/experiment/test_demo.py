@@ -19,9 +19,11 @@ def test_demo_config_is_packaged_and_valid():
     assert archs == {"alexnet", "vgg11", "vgg13", "vgg16", "fe-alexnet"}
     assert {c.arch for c in expand_grid(quick)} == {"alexnet", "fe-alexnet"}
     assert set(quick.pretrain) == {"object-alexnet", "face-alexnet"}
-    # object- and face-based twins of every model, fe-alexnet = pool5 with r = 16
+    # object- and face-based twins of every model (+ an untrained alexnet control),
+    # fe-alexnet = pool5 with r = 16
     for cells in (expand_grid(full), expand_grid(quick)):
-        assert {c.weights for c in cells} == {"object", "face"}
+        assert {c.weights for c in cells if c.arch != "alexnet"} == {"object", "face"}
+        assert {c.weights for c in cells if c.arch == "alexnet"} == {"object", "face", "random"}
         fe = [c for c in cells if c.arch == "fe-alexnet"]
         assert fe and all(c.excitation == ("pool5",) and c.reduction == 16 for c in fe)
     assert full.stimuli.conditions == ["full", "eyes", "nose", "mouth"]
@@ -55,6 +57,7 @@ def test_demo_quick_tiny_end_to_end(tmp_path, capsys):
     assert set(manifest["pretrained"]) == {"object-alexnet", "face-alexnet"}
     assert all(not p["cache_hit"] for p in manifest["pretrained"].values())
     preds = pd.read_csv(out / "predictions.csv")
-    # 4 cells (alexnet, fe-alexnet × object, face) × 2 continua × 4 conditions × 5 steps
-    assert len(preds) == 4 * 2 * 4 * 5
+    # 5 cells (alexnet × object, face, random; fe-alexnet × object, face)
+    # × 2 continua × 4 conditions × 5 steps
+    assert len(preds) == 5 * 2 * 4 * 5
     assert set(preds["condition"]) == {"full", "eyes", "nose", "mouth"}
