@@ -5,7 +5,8 @@ Input CSVs are recognised by their columns (case-insensitive):
 * ``level, k, n`` — counts (k positive of n trials per row);
 * ``[subject,] level, response`` — one trial per row (0/1, or 1 = happy / 2 = sad with codes 12);
 * ``level, p`` — proportions, e.g. a network's P(positive) per image (``level, p, n``:
-  proportions of n trials each, fitted as counts k = p·n).
+  proportions of n trials each, fitted as counts k = p·n). ``p_positive`` (the column
+  ``facepsych predict`` writes) is read as ``p`` when there is no ``p`` column.
 
 Any other columns can group the rows (``group_by``); the output has one row per group.
 """
@@ -39,6 +40,8 @@ FIT_COLUMNS = (
 PER_STIMULUS = {
     "level",
     "p",
+    "p_positive",
+    "predicted_label",
     "k",
     "n",
     "response",
@@ -79,9 +82,17 @@ def read_table(path) -> pd.DataFrame:
         df = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise FacepsychError(f"cannot read {path} as CSV: {str(exc).splitlines()[0]}") from None
-    df.columns = [str(c).strip().lower() for c in df.columns]
+    df = normalise_columns(df)
     if df.empty:
         raise FacepsychError(f"{path} has no rows")
+    return df
+
+
+def normalise_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Lower-case, stripped column names; ``p_positive`` (``facepsych predict``) read as ``p``."""
+    df = df.rename(columns=lambda c: str(c).strip().lower())
+    if "p" not in df.columns and "p_positive" in df.columns:
+        df = df.rename(columns={"p_positive": "p"})
     return df
 
 
@@ -160,7 +171,7 @@ def fit_table(
     reason when there are several groups; with a single group the error is raised.
     """
     name = str(data) if not isinstance(data, pd.DataFrame) else "input"
-    df = read_table(data) if not isinstance(data, pd.DataFrame) else data.rename(columns=str.lower)
+    df = read_table(data) if not isinstance(data, pd.DataFrame) else normalise_columns(data)
     kind = input_kind(df, name)
     need = {"counts": ["level", "k", "n"], "trials": ["level"], "proportions": ["level", "p"]}[kind]
     if kind == "proportions" and "n" in df.columns:
@@ -265,11 +276,7 @@ def compare_table(
     ``table.attrs["anova"]`` and written to ``anova_out``.
     """
     name = str(model) if not isinstance(model, pd.DataFrame) else "model predictions"
-    mdf = (
-        read_table(model)
-        if not isinstance(model, pd.DataFrame)
-        else model.rename(columns=str.lower)
-    )
+    mdf = read_table(model) if not isinstance(model, pd.DataFrame) else normalise_columns(model)
     if input_kind(mdf, name) != "proportions":
         raise FacepsychError(
             f"{name}: model predictions need columns level,p (P(positive) per stimulus)"

@@ -64,7 +64,8 @@ def draw_fit(
         ax.axvline(fit.pse, color=color, ls="--", lw=0.8, alpha=0.7)
         xerr = None
         if np.isfinite(fit.pse_lo) and np.isfinite(fit.pse_hi):
-            xerr = [[fit.pse - fit.pse_lo], [fit.pse_hi - fit.pse]]
+            # a percentile CI need not contain the point estimate (e.g. σ at its bound): clip
+            xerr = [[max(fit.pse - fit.pse_lo, 0.0)], [max(fit.pse_hi - fit.pse, 0.0)]]
         ax.errorbar([fit.pse], [y], xerr=xerr, fmt="D", ms=5, color=color, capsize=3, zorder=4)
     return ax
 

@@ -217,3 +217,32 @@ def test_fit_proportions_with_trial_counts_uses_them(tmp_path, capsys):
         assert code == 0
     ra, rb = pd.read_csv(a).iloc[0], pd.read_csv(b).iloc[0]
     assert ra["pse"] == pytest.approx(rb["pse"]) and ra["pse_lo"] == pytest.approx(rb["pse_lo"])
+
+
+def test_fit_and_compare_read_facepsych_predict_output(tmp_path, capsys):
+    """Regression (QA): the CSV `facepsych predict` writes (image, p_positive, predicted_label,
+    level, condition) must feed `facepsych fit` and `facepsych compare` directly; p_positive is
+    read as p, and image / predicted_label are per-stimulus columns, not model groups."""
+    p = psi(X21, 0.6, 0.07)
+    preds = pd.DataFrame(
+        {
+            "image": [f"c/full/step_{i:02d}.png" for i in range(21)],
+            "p_positive": p,
+            "predicted_label": np.where(p >= 0.5, "positive", "negative"),
+            "level": X21,
+            "condition": "full",
+        }
+    )
+    preds.to_csv(tmp_path / "preds.csv", index=False)
+    out = tmp_path / "fits.csv"
+    code, _, err = run(["fit", str(tmp_path / "preds.csv"), "--out", str(out)], capsys)
+    assert code == 0, err
+    assert pd.read_csv(out).loc[0, "pse"] == pytest.approx(0.6, abs=0.01)
+    cmp = tmp_path / "cmp.csv"
+    code, _, err = run(
+        ["compare", "--model", str(tmp_path / "preds.csv"), "--out", str(cmp)], capsys
+    )
+    assert code == 0, err
+    table = pd.read_csv(cmp)
+    assert list(table["group"]) == ["full"]
+    assert table.loc[0, "model_pse"] == pytest.approx(0.6, abs=0.01)

@@ -68,3 +68,16 @@ def test_plot_model_vs_humans_writes_png(tmp_path):
         model_points={"alexnet": (X, psi(X, 0.4, 0.1))},
     )
     assert path.stat().st_size > 5000
+
+
+def test_draw_fit_pse_ci_not_containing_the_estimate_still_draws():
+    """Regression (QA): `facepsych fit trials.csv --group-by subject --plot` crashed when a
+    percentile CI lay on one side of the PSE (σ at its bound: pse_lo a hair above pse)."""
+    from dataclasses import replace
+
+    _, fit = _fit(0.5)
+    odd = replace(fit, pse_lo=fit.pse + 1e-9, pse_hi=fit.pse + 0.01)
+    fig, ax = plt.subplots()
+    draw_fit(ax, odd, levels=X, proportion=np.full(11, 0.5))
+    assert any(abs(line.get_xdata()[0] - odd.pse) < 1e-12 for line in ax.lines)
+    plt.close(fig)
