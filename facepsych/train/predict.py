@@ -48,12 +48,34 @@ def predict_images(
     return np.concatenate(out) if out else np.zeros(0)
 
 
+def _collect_continua(root: Path, folders: list[Path]) -> tuple[list[Path], dict[str, list]]:
+    from facepsych.stimuli import load_continuum
+
+    files: list[Path] = []
+    extra: dict[str, list] = {"level": [], "condition": [], "continuum": []}
+    for folder in folders:
+        cont = load_continuum(folder)
+        parts = folder.relative_to(root).parts
+        if parts and parts[-1] == cont.condition:
+            parts = parts[:-1]
+        name = "/".join(parts) or root.name
+        files += list(cont.frames)
+        extra["level"] += [float(v) for v in cont.levels]
+        extra["condition"] += [cont.condition] * len(cont.frames)
+        extra["continuum"] += [name] * len(cont.frames)
+    return files, extra
+
+
 def collect_images(path: str | Path) -> tuple[list[Path], dict[str, list]]:
     """The images named by ``path`` and extra per-image columns.
 
     - a continuum folder (``manifest.csv``): frames in level order, columns ``level`` (+ ``step``,
       ``condition``), read with ``facepsych.stimuli.load_continuum``;
-    - a folder: its image files (recursively, sorted);
+    - a folder holding continuum folders at any depth (e.g. ``facepsych synth continuum
+      --occlude`` writes ``ID/full``, ``ID/eyes``, …): every continuum, columns ``level``,
+      ``condition`` and ``continuum`` (the folder relative to ``path``, less a last component
+      that just names the condition);
+    - another folder: its image files (recursively, sorted);
     - a ``.txt`` list (one path per line, relative to the list's folder) or a ``.csv`` with an
       ``image`` or ``file`` column;
     - a single image file.
@@ -67,6 +89,9 @@ def collect_images(path: str | Path) -> tuple[list[Path], dict[str, list]]:
         extra["condition"] = [cont.condition] * len(cont.frames)
         return list(cont.frames), extra
     if path.is_dir():
+        continua = sorted(m.parent for m in path.rglob("manifest.csv"))
+        if continua:
+            return _collect_continua(path, continua)
         files = sorted(
             p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
         )

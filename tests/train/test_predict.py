@@ -66,6 +66,30 @@ def test_predict_csv_for_a_continuum_folder(run_dir, tmp_path):
     assert len(table) == 3
 
 
+def test_collect_images_from_nested_continuum_folders(tmp_path):
+    """Regression (QA): `facepsych synth continuum --occlude` writes ID/full, ID/eyes, ...;
+    `facepsych predict --images` on the parent folder must keep level, condition and the
+    continuum name (it used to return bare images without levels, which `fit` cannot use)."""
+    from facepsych.stimuli import write_continuum
+
+    frames = [striped_image(1, k) for k in range(3)]
+    points = [np.zeros((3, 2)) for _ in frames]
+    for ident in ("id_b", "id_a"):
+        write_continuum(tmp_path / ident / "full", frames, points, [0, 0.5, 1], scheme="generic")
+        write_continuum(
+            tmp_path / ident / "eyes", frames, points, [0, 0.5, 1], scheme="generic",
+            condition="eyes",
+        )  # fmt: skip
+    files, extra = collect_images(tmp_path)
+    assert len(files) == 12 and set(extra) == {"level", "condition", "continuum"}
+    assert extra["continuum"] == ["id_a"] * 6 + ["id_b"] * 6
+    assert extra["condition"][:6] == ["eyes"] * 3 + ["full"] * 3
+    assert extra["level"][:3] == [0.0, 0.5, 1.0]
+    assert files[0] == tmp_path / "id_a" / "eyes" / "step_00.png"
+    files, extra = collect_images(tmp_path / "id_a")
+    assert extra["continuum"] == ["id_a"] * 6
+
+
 def test_collect_images_from_folder_and_lists(tmp_path):
     for name in ("b.png", "a.jpg", "sub/c.png"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
