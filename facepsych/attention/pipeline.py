@@ -78,8 +78,9 @@ def _continuum_items(folder: Path, root: Path) -> list[ImageItem]:
 
 
 def collect_images(path: str | Path) -> list[ImageItem]:
-    """Images under ``path``: a file, a continuum folder (``manifest.csv``), a folder of
-    continuum folders, or a plain folder of images (sorted by name)."""
+    """Images under ``path``: a file, a continuum folder (``manifest.csv``), a folder holding
+    continuum folders at any depth (e.g. ``ID/full``, ``ID/eyes`` from ``facepsych synth
+    continuum --occlude``), or a plain folder of images (sorted by name)."""
     root = Path(path)
     if root.is_file():
         if root.suffix.lower() not in IMAGE_SUFFIXES:
@@ -89,7 +90,7 @@ def collect_images(path: str | Path) -> list[ImageItem]:
         raise FacepsychError(f"images not found: {root}")
     if (root / "manifest.csv").is_file():
         return _continuum_items(root, root)
-    subs = sorted(d for d in root.iterdir() if d.is_dir() and (d / "manifest.csv").is_file())
+    subs = sorted(m.parent for m in root.rglob("manifest.csv"))  # continua at any depth
     if subs:
         return [item for d in subs for item in _continuum_items(d, root)]
     files = sorted(f for f in root.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)

@@ -78,6 +78,20 @@ def test_cam_command_writes_maps_regions_and_figures(run_dir, continua, tmp_path
         assert (out / name).stat().st_size > 0
 
 
+def test_collect_images_finds_continua_at_any_depth(continua, tmp_path):
+    """Regression (QA): `facepsych synth continuum --occlude` writes ID/full, ID/eyes, ...;
+    `facepsych cam --images` on that output folder said 'no images'."""
+    import shutil
+
+    for ident in ("n1", "n2"):
+        shutil.copytree(continua, tmp_path / "set" / ident)
+    items = collect_images(tmp_path / "set")
+    assert len(items) == 12
+    assert items[0].name == "n1/eyes/step_00.png" and items[0].condition == "eyes"
+    assert items[-1].name == "n2/full/step_02.png" and items[-1].level == 1.0
+    assert all(it.landmarks is not None for it in items)
+
+
 def test_cam_library_equals_engine(run_dir, continua, tmp_path):
     """The file workflow stores what the engine computes (gradcam, class 0, one continuum)."""
     from facepsych.attention import compute_cams
