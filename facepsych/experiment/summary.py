@@ -206,6 +206,9 @@ def findings(fits: pd.DataFrame, regions: pd.DataFrame) -> list[str]:
             continue
         shift = (g["pse"] - base.reindex(g.index)).to_numpy()
         iv = mean_ci(shift)
+        if iv.n == 0:
+            out.append(f"{cond.capitalize()} occluded: PSE shift not measurable (no usable pair).")
+            continue
         verdict = (
             "no reliable shift (the 95% CI contains 0)"
             if not iv.excludes_zero

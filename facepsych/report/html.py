@@ -162,6 +162,25 @@ def make_figures(run: Path, manifest: dict[str, Any]) -> list[tuple[Path, str]]:
     return made
 
 
+def _valence_line(manifest: dict[str, Any]) -> str:
+    """Best validation accuracy of the valence heads per series (chance = 0.5)."""
+    from facepsych.experiment.summary import mean_ci
+
+    info = manifest.get("cell_results") or {}
+    groups: dict[str, list[float]] = {}
+    for cell in manifest.get("cells", []):
+        acc = (info.get(cell["cell_id"]) or {}).get("best_val_acc")
+        if acc is not None:
+            groups.setdefault(figs.series_label(cell), []).append(float(acc))
+    if not groups:
+        return ""
+    items = "; ".join(f"{s}: {mean_ci(v).text(2)}" for s, v in groups.items())
+    return (
+        "<p><b>Valence training</b> (best validation accuracy of the frozen-feature heads, chance "
+        f"0.5, mean [95% CI] over seeds): {html.escape(items)}.</p>"
+    )
+
+
 def _fit_text(fit: dict[str, Any]) -> str:
     if not fit:
         return "?"
@@ -256,6 +275,7 @@ def build_report(run_dir: str | Path) -> Path:
         f"<li>Run time {t.get('total_s', float('nan')):.0f} s; facepsych "
         f"{html.escape(manifest.get('versions', {}).get('facepsych', '?'))}, torch "
         f"{html.escape(manifest.get('versions', {}).get('torch', '?'))}.</li></ul>",
+        _valence_line(manifest),
         "<h3>Findings (95% confidence intervals)</h3><ul class='findings'>",
         *(f"<li>{html.escape(s)}</li>" for s in findings(fits, regions)),
         "</ul>",
