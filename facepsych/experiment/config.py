@@ -22,14 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
-from facepsych.errors import FacepsychError
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ARCHS_WITH_EXCITATION = ("fe-alexnet",)
 EXCITATION_POSITIONS = ("conv1", "conv2", "conv3", "conv4", "conv5", "pool5", "fc6")
@@ -360,160 +356,6 @@ def weights_label(source: str) -> str:
     return Path(rest).stem or kind
 
 
-# ------------------------------------------------------------------------------------- loading
+from facepsych.experiment.loading import config_from_dict, load_config  # noqa: E402
 
-
-def _loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part in ("function-after", "function-before") or "[" in str(part):
-            continue  # pydantic's union/validator tags add noise, not location
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
-
-
-def _pydantic_errors(exc: ValidationError) -> list[str]:
-    lines = []
-    for err in exc.errors():
-        msg = err["msg"]
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif err["type"] == "missing":
-            msg = "required key missing"
-        line = f"{_loc(err['loc'])}: {msg}"
-        if line not in lines:
-            lines.append(line)
-    return lines
-
-
-def _resolve(path: str, base: Path) -> Path:
-    p = Path(os.path.expandvars(os.path.expanduser(path)))
-    return p if p.is_absolute() else (base / p)
-
-
-def _file_errors(raw: dict[str, Any], base: Path) -> list[str]:
-    """Check every file the (possibly invalid) raw config names; tolerate malformed parts."""
-    errors: list[str] = []
-
-    def check(loc: str, value: Any, kind: str = "file or folder") -> None:
-        if isinstance(value, str) and not _resolve(value, base).exists():
-            errors.append(f"{loc}: {kind} not found: {_resolve(value, base)}")
-
-    data = raw.get("data")
-    if isinstance(data, dict) and data.get("format") != "synthetic":
-        check("data.path", data.get("path"), "data folder")
-    pre = raw.get("pretrain") if isinstance(raw.get("pretrain"), dict) else {}
-    for name, spec in pre.items():
-        if isinstance(spec, dict) and spec.get("data", "synthetic") != "synthetic":
-            check(f"pretrain.{name}.data", spec.get("data"), "data folder")
-    models = raw.get("models")
-    for i, entry in enumerate(models if isinstance(models, list) else []):
-        if not isinstance(entry, dict):
-            continue
-        weights = entry.get("weights", [])
-        items = weights.items() if isinstance(weights, dict) else enumerate(_as_list(weights))
-        single = not isinstance(weights, dict | list)
-        for key, source in items:
-            loc = f"models[{i}].weights" + (
-                "" if single else f".{key}" if isinstance(key, str) else f"[{key}]"
-            )
-            if not isinstance(source, str) or ":" not in source:
-                continue
-            kind, rest = source.split(":", 1)
-            if kind in ("file", "vggface", "imagenet"):
-                check(loc, rest, "file")
-            elif kind == "pretrained" and rest not in pre:
-                errors.append(f"{loc}: no pretrain entry named {rest!r} (pretrain: {{{rest}: …}})")
-    stimuli = raw.get("stimuli")
-    continua = stimuli.get("continua") if isinstance(stimuli, dict) else None
-    for i, src in enumerate(continua if isinstance(continua, list) else []):
-        if not isinstance(src, dict):
-            continue
-        check(f"stimuli.continua[{i}].path", src.get("path"), "continuum folder")
-        morph = src.get("morph")
-        if isinstance(morph, dict):
-            for key in ("a", "b", "landmarks_a", "landmarks_b"):
-                check(f"stimuli.continua[{i}].morph.{key}", morph.get(key), "file")
-    humans = raw.get("humans")
-    if isinstance(humans, dict) and humans.get("source", "published") != "published":
-        check("humans.path", humans.get("path"), "file")
-    analysis = raw.get("analysis")
-    if isinstance(analysis, dict):
-        check("analysis.fixations", analysis.get("fixations"), "file")
-    return errors
-
-
-def _absolutise(cfg: ExperimentConfig, base: Path) -> ExperimentConfig:
-    """Turn every relative path in the validated config into an absolute one."""
-
-    def res(p: str | None) -> str | None:
-        return None if p is None else str(_resolve(p, base).resolve())
-
-    cfg.base_dir = str(base.resolve())
-    if cfg.data.path is not None:
-        cfg.data.path = res(cfg.data.path)
-    for spec in cfg.pretrain.values():
-        if spec.data != "synthetic":
-            spec.data = res(spec.data)
-    for entry in cfg.models:
-        for label, source in entry.weights.items():
-            kind, _, rest = source.partition(":")
-            if rest and kind in ("file", "vggface", "imagenet"):
-                entry.weights[label] = f"{kind}:{res(rest)}"
-    for src in cfg.stimuli.continua:
-        src.path = res(src.path)
-        if src.morph is not None:
-            for key in ("a", "b", "landmarks_a", "landmarks_b"):
-                setattr(src.morph, key, res(getattr(src.morph, key)))
-    cfg.humans.path = res(cfg.humans.path)
-    cfg.analysis.fixations = res(cfg.analysis.fixations)
-    cfg.output.dir = res(cfg.output.dir)
-    return cfg
-
-
-def config_from_dict(
-    raw: Any, *, base_dir: str | Path = ".", source: str = "config"
-) -> ExperimentConfig:
-    """Validate a config mapping; raise one FacepsychError listing every problem."""
-    if not isinstance(raw, dict):
-        raise FacepsychError(
-            f"{source}: the top level must be a mapping of sections, got {type(raw).__name__}"
-        )
-    base = Path(base_dir)
-    raw = dict(raw)
-    raw.pop("base_dir", None)
-    errors: list[str] = []
-    cfg = None
-    try:
-        cfg = ExperimentConfig.model_validate(raw)
-    except ValidationError as exc:
-        errors.extend(_pydantic_errors(exc))
-    errors.extend(_file_errors(raw, base))
-    if errors:
-        n = len(errors)
-        head = f"{source}: {n} problem{'s' if n > 1 else ''}"
-        raise FacepsychError(head + "\n  " + "\n  ".join(errors))
-    assert cfg is not None
-    return _absolutise(cfg, base)
-
-
-def load_config(path: str | Path) -> ExperimentConfig:
-    """Read, validate and resolve a YAML study config (see the module docstring)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FacepsychError(f"config file not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise FacepsychError(f"{path}: not valid YAML{where}: {problem}") from None
-    except UnicodeDecodeError:
-        raise FacepsychError(f"{path}: not a text file") from None
-    return config_from_dict(raw, base_dir=path.parent, source=str(path))
+__all__ = ["ExperimentConfig", "config_from_dict", "load_config", "weights_label"]

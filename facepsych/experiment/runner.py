@@ -35,7 +35,7 @@ from facepsych.experiment.prepare import (
     prepare_weights,
     weight_hashes,
 )
-from facepsych.experiment.rundir import RunFolder, write_csv
+from facepsych.experiment.rundir import RunFolder, read_json, write_csv
 
 
 def _versions() -> dict[str, str]:
@@ -152,20 +152,17 @@ def run_experiment(
     humans = prepare_humans(cfg, run)
     timings["prepare_s"] = time.time() - t
 
-    try:
-        from facepsych.data import load_dataset
+    from facepsych.data import load_dataset
 
-        ds = load_dataset(
-            data_path,
-            data_format,
-            valence=cfg.data.valence,
-            skip_bad=cfg.data.skip_bad,
-            val_fraction=cfg.data.val_fraction,
-            seed=cfg.data.seed,
-        )
-        data_summary = ds.summary()
-    except FacepsychError:
-        raise
+    ds = load_dataset(
+        data_path,
+        data_format,
+        valence=cfg.data.valence,
+        skip_bad=cfg.data.skip_bad,
+        val_fraction=cfg.data.val_fraction,
+        seed=cfg.data.seed,
+    )
+    data_summary = ds.summary()
     manifest.update(
         {
             "data": {
@@ -215,11 +212,7 @@ def run_experiment(
     write_csv(run.path / "comparison.csv", comparison)
     timings["merge_s"] = time.time() - t
 
-    cell_info = {}
-    for c in cells:
-        from facepsych.experiment.rundir import read_json
-
-        cell_info[c.cell_id] = read_json(run.cell_dir(c.cell_id) / "done.json")
+    cell_info = {c.cell_id: read_json(run.cell_dir(c.cell_id) / "done.json") for c in cells}
     manifest.update(
         {
             "status": "complete",
