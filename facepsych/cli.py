@@ -405,11 +405,18 @@ def cam_command(
     target: Annotated[str, typer.Option(help="positive, predicted or a class index.")] = "positive",
     regions: Annotated[str, typer.Option(help="landmarks or companion (boxes).")] = "companion",
     batch_size: Annotated[int, typer.Option(help="Images per forward/backward pass.")] = 32,
+    more_layers: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Argument(metavar="LAYER", help="More layers after --layers (--layers A B)."),
+    ] = None,
 ) -> None:
     """CAMs for a trained run: overlays, cams.npz (raw maps) and regions.csv."""
     from facepsych.attention.pipeline import run_cams
 
-    names = [n for item in (layers or []) for n in item.replace(",", " ").split()]
+    if more_layers and not layers:
+        raise FacepsychError(f"unexpected argument(s): {' '.join(more_layers)}")
+    given = [*(layers or []), *(more_layers or [])]
+    names = [n for item in given for n in item.replace(",", " ").split()]
     path = run_cams(run_dir, images, out, method=method, layers=names or None, target=target,
                     regions=regions, batch_size=batch_size)  # fmt: skip
     typer.echo(f"wrote {path / 'cams.npz'}, {path / 'regions.csv'} and overlays in {path}")

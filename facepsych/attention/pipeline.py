@@ -173,8 +173,6 @@ def run_cams(
         )
     layers = tuple(layers) if layers else (default_cam_layer(net),)
     _CamEngine(net, layers)  # validates the layer names before any image is read
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     tgt = _parse_target(target)
 
     maps, raws, targets, probs, sizes, pil_images = [], {ly: [] for ly in layers}, [], [], [], []
@@ -196,6 +194,8 @@ def run_cams(
     fused = np.concatenate(maps)
     raw = {ly: np.concatenate(v) for ly, v in raws.items()}
     shape = fused.shape[1:]
+    out = Path(out_dir)  # created only now: a bad method, target or image leaves no folder
+    out.mkdir(parents=True, exist_ok=True)
 
     if regions == "companion":
         masks = [companion_masks(shape)] * len(items)

@@ -129,6 +129,37 @@ def test_cam_errors(run_dir, continua, tmp_path, capsys):
     assert code == 2 and "not a finished training run" in io.err
 
 
+def test_cam_layers_space_separated_as_in_the_contract(run_dir, continua, tmp_path, capsys):
+    """Regression (QA): the issue's form `--layers features.11 ...` must take several names
+    after one --layers; a stray positional without --layers is still an error."""
+    out = tmp_path / "cams"
+    main(["cam", str(run_dir), "--images", str(continua / "full"), "--out", str(out),
+          "--layers", "features.8", "features.11", "--target", "0"])  # fmt: skip
+    with np.load(out / "cams.npz") as data:
+        assert list(data["layers"]) == ["features.8", "features.11"]
+    code, io = _cli(["cam", str(run_dir), "stray", "--images", str(continua), "--out",
+                     str(tmp_path / "o")], capsys)  # fmt: skip
+    assert code == 2 and io.err == "error: unexpected argument(s): stray\n"
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--target", "7"], "error: target class out of range"),
+        (["--target", "banana"], "error: unknown target 'banana'"),
+        (["--method", "foo"], "error: unknown CAM method 'foo'"),
+        (["--layers", "classifier.1"], "error: layer 'classifier.1' outputs"),
+    ],
+)
+def test_cam_bad_option_writes_nothing(run_dir, continua, tmp_path, capsys, option, message):
+    """Regression (QA): these errors used to leave an empty output folder behind."""
+    out = tmp_path / "cams"
+    code, io = _cli(["cam", str(run_dir), "--images", str(continua), "--out", str(out), *option],
+                    capsys)  # fmt: skip
+    assert code == 2 and io.err.startswith(message) and io.err.count("\n") == 1
+    assert not out.exists()
+
+
 def test_attention_compare(run_dir, continua, tmp_path, capsys):
     out = tmp_path / "cams"
     run_cams(run_dir, continua, out, overlays=False)
