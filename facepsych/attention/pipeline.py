@@ -78,10 +78,13 @@ def _continuum_items(folder: Path, root: Path) -> list[ImageItem]:
 
 
 def collect_images(path: str | Path) -> list[ImageItem]:
-    """Images under ``path``: a file, a continuum folder (``manifest.csv``), a folder holding
+    """Images under ``path``: a file, a continuum folder (``manifest.csv``) or manifest file
+    (e.g. from ``facepsych continuum DIR --out set.csv``), a folder holding
     continuum folders at any depth (e.g. ``ID/full``, ``ID/eyes`` from ``facepsych synth
     continuum --occlude``), or a plain folder of images (sorted by name)."""
     root = Path(path)
+    if root.is_file() and root.suffix.lower() == ".csv":  # a continuum manifest
+        return _continuum_items(root, root.parent)
     if root.is_file():
         if root.suffix.lower() not in IMAGE_SUFFIXES:
             raise FacepsychError(f"{root} is not an image ({', '.join(sorted(IMAGE_SUFFIXES))})")

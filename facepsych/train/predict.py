@@ -48,6 +48,15 @@ def predict_images(
     return np.concatenate(out) if out else np.zeros(0)
 
 
+def _single_continuum(path: Path) -> tuple[list[Path], dict[str, list]]:
+    from facepsych.stimuli import load_continuum
+
+    cont = load_continuum(path)
+    extra: dict[str, list] = {"level": [float(v) for v in cont.levels]}
+    extra["condition"] = [cont.condition] * len(cont.frames)
+    return list(cont.frames), extra
+
+
 def _collect_continua(root: Path, folders: list[Path]) -> tuple[list[Path], dict[str, list]]:
     from facepsych.stimuli import load_continuum
 
@@ -75,6 +84,8 @@ def collect_images(path: str | Path) -> tuple[list[Path], dict[str, list]]:
       --occlude`` writes ``ID/full``, ``ID/eyes``, …): every continuum, columns ``level``,
       ``condition`` and ``continuum`` (the folder relative to ``path``, less a last component
       that just names the condition);
+    - a continuum ``manifest.csv`` anywhere (e.g. from ``facepsych continuum DIR --out
+      set.csv``): as a continuum folder;
     - another folder: its image files (recursively, sorted);
     - a ``.txt`` list (one path per line, relative to the list's folder) or a ``.csv`` with an
       ``image`` or ``file`` column;
@@ -82,12 +93,7 @@ def collect_images(path: str | Path) -> tuple[list[Path], dict[str, list]]:
     """
     path = Path(path)
     if path.is_dir() and (path / "manifest.csv").is_file():
-        from facepsych.stimuli import load_continuum
-
-        cont = load_continuum(path)
-        extra: dict[str, list] = {"level": [float(v) for v in cont.levels]}
-        extra["condition"] = [cont.condition] * len(cont.frames)
-        return list(cont.frames), extra
+        return _single_continuum(path)
     if path.is_dir():
         continua = sorted(m.parent for m in path.rglob("manifest.csv"))
         if continua:
@@ -107,6 +113,8 @@ def collect_images(path: str | Path) -> tuple[list[Path], dict[str, list]]:
         import pandas as pd
 
         table = pd.read_csv(path)
+        if {"step", "level", "file"} <= set(table.columns):  # a continuum manifest
+            return _single_continuum(path)
         column = next((c for c in ("image", "file") if c in table.columns), None)
         if column is None:
             raise FacepsychError(f"{path}: needs an 'image' or 'file' column")

@@ -92,6 +92,13 @@ def test_collect_images_finds_continua_at_any_depth(continua, tmp_path):
     assert all(it.landmarks is not None for it in items)
 
 
+def test_collect_images_from_a_manifest_file(continua):
+    """Regression (QA): a continuum manifest.csv given directly was refused as 'not an image'."""
+    items = collect_images(continua / "eyes" / "manifest.csv")
+    assert [it.level for it in items] == [0.0, 0.5, 1.0] and items[0].condition == "eyes"
+    assert items[0].name == "step_00.png" and items[0].landmarks is not None
+
+
 def test_cam_library_equals_engine(run_dir, continua, tmp_path):
     """The file workflow stores what the engine computes (gradcam, class 0, one continuum)."""
     from facepsych.attention import compute_cams

@@ -90,6 +90,21 @@ def test_collect_images_from_nested_continuum_folders(tmp_path):
     assert extra["continuum"] == ["id_a"] * 6
 
 
+def test_collect_images_from_an_indexed_manifest(tmp_path):
+    """Regression (QA): `facepsych continuum DIR --out set.csv` writes a manifest elsewhere;
+    `facepsych predict --images set.csv` read it as a plain list and dropped the levels."""
+    from facepsych.stimuli.continuum import index_continuum
+
+    (tmp_path / "F").mkdir()
+    for i in range(5):
+        striped_image(1, i).save(tmp_path / "F" / f"F_{i:03d}.png")
+    manifest = index_continuum(tmp_path / "F", tmp_path / "set.csv", reverse=True)
+    files, extra = collect_images(manifest)
+    assert files[0].name == "F_004.png" and files[-1].name == "F_000.png"
+    assert extra["level"] == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert extra["condition"] == ["full"] * 5
+
+
 def test_collect_images_from_folder_and_lists(tmp_path):
     for name in ("b.png", "a.jpg", "sub/c.png"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
