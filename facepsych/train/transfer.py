@@ -168,9 +168,9 @@ def train_valence(
     """
     config = config or TrainConfig()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     device = _device(config.device)
-    net = _build(net_spec, config).to(device)
+    net = _build(net_spec, config).to(device)  # bad arch / weights fail before the folder exists
+    out.mkdir(parents=True, exist_ok=True)
     reason = _fallback_reason(net, config)
     mode = "cached" if reason is None else "full-forward"
     log = tqdm.write if config.progress else (lambda *_: None)

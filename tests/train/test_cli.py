@@ -41,3 +41,22 @@ def test_user_errors_exit_2_with_one_line(striped_dir, tmp_path, capsys):
         main(["predict", str(tmp_path), "--images", str(striped_dir), "--out", "x.csv"])
     assert exc.value.code == 2
     assert "not a finished training run" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--arch", "resnet50"], "error: architecture 'resnet50' is not supported"),
+        (["--weights", "file:nope.pth"], "error: weight file not found: nope.pth"),
+    ],
+)
+def test_bad_model_leaves_no_run_folder(striped_dir, tmp_path, capsys, option, message):
+    """Regression (QA): an unknown arch or a bad weight file used to leave an empty run folder."""
+    run = tmp_path / "r"
+    args = ["train", "--arch", "alexnet", "--weights", "random", "--data", str(striped_dir),
+            "--format", "folder", "--epochs", "1", "--out", str(run)]  # fmt: skip
+    with pytest.raises(SystemExit) as exc:
+        main([*args, *option])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.startswith(message) and err.count("\n") == 1
+    assert not run.exists()
