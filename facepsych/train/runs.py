@@ -36,7 +36,9 @@ def load_run(run_dir: str | Path, *, map_location: str | torch.device = "cpu"):
     spec = dict(config["net"])
     spec["weights"] = "random"  # every tensor comes from best.pt
     net = build_model(**spec)
-    state = torch.load(ckpt, map_location=map_location, weights_only=True)
+    from facepsych.models.weights import read_state_dict
+
+    state = read_state_dict(ckpt)  # one-line errors for truncated / corrupted / foreign files
     try:
         net.load_state_dict(state, strict=True)
     except RuntimeError as exc:
