@@ -22,7 +22,13 @@ from facepsych.synthetic.params import (
     sample_nuisance,
 )
 from facepsych.synthetic.render import render_face
-from facepsych.synthetic.writers import CONTINUUM_IDS, _check_counts, _prepare, identity_name
+from facepsych.synthetic.writers import (
+    CONTINUUM_IDS,
+    _check_counts,
+    _check_render,
+    _prepare,
+    identity_name,
+)
 
 
 def continuum_frames(
@@ -72,7 +78,6 @@ def write_synthetic_continuum(
     end expressions, e.g. ``synthetic:n100000:e=-1.00``."""
     from facepsych.stimuli import write_continuum
 
-    root = _prepare(out_dir)
     levels, exprs, imgs, pts = continuum_frames(
         identity,
         steps,
@@ -82,6 +87,7 @@ def write_synthetic_continuum(
         weights=weights,
         expression_range=expression_range,
     )
+    root = _prepare(out_dir)  # after rendering: bad steps / size leave no folder
     tag = identity_name(identity) if not isinstance(identity, FaceParams) else "custom"
     write_continuum(
         root,
@@ -138,6 +144,9 @@ def write_continuum_set(
         raise FacepsychError(
             f"unknown occlusion region(s): {', '.join(bad)} (use eyes, nose, mouth)"
         )
+    if int(steps) < 2:
+        raise FacepsychError(f"a continuum needs at least 2 steps, got {steps}")
+    _check_render(size, nuisance)
     weights = RegionWeights.coerce(weights)
     root = _prepare(out_dir)
     nest = n_continua > 1 if subfolders is None else bool(subfolders)

@@ -67,6 +67,16 @@ def _check_counts(**counts: int) -> None:
             raise FacepsychError(f"{name} must be at least 1, got {v}")
 
 
+def _check_render(size: int, nuisance: float, val_fraction: float = 0.0) -> None:
+    """Validate what rendering would reject, before any folder is created."""
+    if int(size) < 16:
+        raise FacepsychError(f"image size must be at least 16 pixels, got {size}")
+    if float(nuisance) < 0:
+        raise FacepsychError(f"nuisance strength must be >= 0, got {nuisance}")
+    if not 0 <= float(val_fraction) < 1:
+        raise FacepsychError(f"val_fraction must be in [0, 1), got {val_fraction}")
+
+
 def _prepare(out_dir) -> Path:
     root = Path(out_dir)
     if root.exists() and not root.is_dir():
@@ -111,6 +121,7 @@ def write_expression_set(
     _check_counts(n_identities=n_identities, per_identity=per_identity)
     if not 0 <= min_abs_expression < 1:
         raise FacepsychError(f"min_abs_expression must be in [0, 1), got {min_abs_expression}")
+    _check_render(size, nuisance, val_fraction)
     weights = RegionWeights.coerce(weights)
     root = _prepare(out_dir)
     rng = np.random.default_rng([int(seed), 11])
@@ -185,6 +196,7 @@ def write_identity_set(
     """One sub-folder per identity; expressions ~ U(−1, 1) so identity, not expression, is the
     class."""
     _check_counts(n_identities=n_identities, per_identity=per_identity)
+    _check_render(size, nuisance)
     root = _prepare(out_dir)
     rng = np.random.default_rng([int(seed), 13])
     lms, names = [], []
@@ -239,6 +251,12 @@ def write_object_set(
     """One sub-folder per object class (default: all of :data:`OBJECT_CLASSES`)."""
     _check_counts(per_class=per_class)
     classes = list(classes or OBJECT_CLASSES)
+    unknown = [c for c in classes if c not in OBJECT_CLASSES]
+    if unknown:
+        names = ", ".join(OBJECT_CLASSES)
+        raise FacepsychError(f"unknown object class {unknown[0]!r} (choose from {names})")
+    if float(nuisance) < 0:
+        raise FacepsychError(f"nuisance strength must be >= 0, got {nuisance}")
     root = _prepare(out_dir)
     bar = tqdm(
         total=len(classes) * per_class, desc="synth objects", disable=not progress, leave=False

@@ -83,3 +83,28 @@ def test_synth_user_error_is_one_line_exit_2(tmp_path, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err == "error: unknown expression region(s): nose (use brows, eyes, mouth)"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["continuum", "--steps", "1"], "error: a continuum needs at least 2 steps, got 1"),
+        (["continuum", "--size", "8"], "error: image size must be at least 16 pixels, got 8"),
+        (["faces", "--size", "8"], "error: image size must be at least 16 pixels, got 8"),
+        (["faces", "--val-fraction", "1.5"], "error: val_fraction must be in [0, 1), got 1.5"),
+        (
+            ["faces", "--identity-set", "--nuisance", "-1"],
+            "error: nuisance strength must be >= 0, got -1.0",
+        ),
+        (["objects", "--classes", "circle,foo"], "error: unknown object class 'foo'"),
+    ],
+)
+def test_synth_bad_option_writes_nothing(tmp_path, capsys, args, message):
+    """Regression (QA): these errors used to leave a (partly) created output folder behind,
+    and --val-fraction 1.5 was accepted."""
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exc:
+        main(["synth", *args, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.startswith(message) and err.count("\n") == 1
+    assert not out.exists()
