@@ -155,6 +155,13 @@ def _build(net_spec: dict, config: TrainConfig):
     return build_model(**spec)
 
 
+def _check_classes(counts: dict) -> None:
+    if min(counts.values()) == 0:
+        raise FacepsychError(
+            f"the training split needs both classes, got {counts} (check the valence map)"
+        )
+
+
 def train_valence(
     net_spec: dict, dataset: FaceDataset, out_dir: str | Path, config: TrainConfig | None = None
 ) -> TrainResult:
@@ -168,6 +175,7 @@ def train_valence(
     """
     config = config or TrainConfig()
     out = Path(out_dir)
+    _check_classes(dataset.split("train").class_counts())  # before any folder or extraction
     device = _device(config.device)
     net = _build(net_spec, config).to(device)  # bad arch / weights fail before the folder exists
     out.mkdir(parents=True, exist_ok=True)
@@ -216,10 +224,7 @@ def train_valence(
         )
         + (f", {len(skipped)} skipped" if skipped else "")
     )
-    if min(counts.values()) == 0:
-        raise FacepsychError(
-            f"the training split needs both classes, got {counts} (check the valence map)"
-        )
+    _check_classes(counts)
 
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)

@@ -227,3 +227,17 @@ def test_progress_output_names_mode_and_balance(striped_ds, tmp_path, cache_dir,
     text = err.out + err.err
     assert "training fe-alexnet (full-forward: trainable excitation inside the conv stack" in text
     assert "data: train 24 (12 negative / 12 positive), val 8 (4 negative / 4 positive)" in text
+
+
+def test_one_class_training_split_fails_before_writing(striped_dir, tmp_path):
+    """Regression (QA): a valence map that leaves one class extracted features and left an
+    empty run folder before saying so."""
+    labels = striped_dir / "labels.csv"
+    lines = labels.read_text().splitlines()
+    labels.write_text("\n".join([lines[0], *[ln for ln in lines[1:] if "positive" in ln]]) + "\n")
+    ds = load_dataset(striped_dir, "folder", val_fraction=0.25, seed=0)
+    out = tmp_path / "run"
+    cfg = TrainConfig(epochs=1, image_size=64, cache_dir=str(tmp_path / "c"), progress=False)
+    with pytest.raises(FacepsychError, match=r"training split needs both classes"):
+        train_valence({"arch": "alexnet", "weights": "random", "hidden": 8}, ds, out, cfg)
+    assert not out.exists() and not (tmp_path / "c").exists()
