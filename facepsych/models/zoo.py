@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import torch
 
+from facepsych.errors import FacepsychError
 from facepsych.models.net import PAPER_ARCHS, build_model, count_parameters
 
 _SOURCES = {"vgg16": "random, imagenet, file, vggface"}
@@ -74,6 +75,12 @@ def layer_table(arch: str, image_size: int = 224, **kwargs) -> list[dict]:
     try:
         with torch.no_grad():
             net(torch.empty(1, 3, image_size, image_size, device="meta"))
+    except RuntimeError as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        raise FacepsychError(
+            f"{arch} cannot run at {image_size}x{image_size} px ({first_line}); use a larger "
+            "--image-size"
+        ) from None
     finally:
         for handle in handles:
             handle.remove()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 import torchvision
 
@@ -70,3 +71,11 @@ def test_weights_summary_lists_source_and_preprocessing():
 def test_plain_archs_list_no_excitation_container():
     paths = [r["path"] for r in layer_table("mobilenet_v2")]
     assert "excite" not in paths and paths[0] == "features" and paths[-1] == "classifier.1"
+
+
+def test_layer_table_too_small_input_is_one_line():
+    """Regression (QA): `facepsych models --layers vgg16 --image-size 8` printed a traceback."""
+    from facepsych.errors import FacepsychError
+
+    with pytest.raises(FacepsychError, match=r"vgg16 cannot run at 8x8 px .*larger --image-size"):
+        layer_table("vgg16", image_size=8)
