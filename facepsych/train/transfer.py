@@ -152,7 +152,26 @@ def _build(net_spec: dict, config: TrainConfig):
     if config.image_size is not None:
         spec["image_size"] = int(config.image_size)
     spec["freeze"] = True
-    return build_model(**spec)
+    net = build_model(**spec)
+    _check_input_size(net)
+    return net
+
+
+def _check_input_size(net) -> None:
+    """One tiny forward of the frozen part: an image size too small for the architecture is a
+    one-line error before anything is written (not a pooling traceback mid-extraction)."""
+    size = net.preprocessing.image_size
+    was_training = net.training
+    try:
+        with torch.no_grad():
+            net.eval().backbone(torch.zeros(1, 3, size, size))
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise FacepsychError(
+            f"{net.arch} cannot run at {size}x{size} px ({first}); use a larger --image-size"
+        ) from None
+    finally:
+        net.train(was_training)
 
 
 def _check_classes(counts: dict) -> None:

@@ -48,10 +48,12 @@ def test_user_errors_exit_2_with_one_line(striped_dir, tmp_path, capsys):
     [
         (["--arch", "resnet50"], "error: architecture 'resnet50' is not supported"),
         (["--weights", "file:nope.pth"], "error: weight file not found: nope.pth"),
+        (["--image-size", "32"], "error: alexnet cannot run at 32x32 px"),
     ],
 )
 def test_bad_model_leaves_no_run_folder(striped_dir, tmp_path, capsys, option, message):
-    """Regression (QA): an unknown arch or a bad weight file used to leave an empty run folder."""
+    """Regression (QA): an unknown arch or a bad weight file used to leave an empty run folder;
+    an image size too small for the arch gave a pooling traceback mid-extraction."""
     run = tmp_path / "r"
     args = ["train", "--arch", "alexnet", "--weights", "random", "--data", str(striped_dir),
             "--format", "folder", "--epochs", "1", "--out", str(run)]  # fmt: skip
