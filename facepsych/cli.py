@@ -653,6 +653,12 @@ def main(argv: list[str] | None = None) -> None:
     except FacepsychError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except OSError as exc:  # a path the system refuses (a folder where a file goes, permissions)
+        path = exc.filename2 if exc.filename2 is not None else exc.filename
+        if path is None or not exc.strerror:
+            raise
+        typer.echo(f"error: {exc.strerror}: {path}", err=True)
+        sys.exit(2)
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(130)

@@ -94,3 +94,12 @@ def test_unknown_command_is_a_usage_error(capsys):
 def test_unknown_option_is_a_usage_error(capsys):
     code, _, err = run(["models", "--bogus"], capsys)
     assert code == 2 and "No such option" in err and "Traceback" not in err
+
+
+def test_system_refused_output_path_is_one_line(tmp_path, capsys):
+    """Regression (QA): an --out that names an existing folder (where a file goes) gave an
+    IsADirectoryError traceback from fit, predict, continuum, morph, cam; now one line, exit 2."""
+    data = tmp_path / "counts.csv"
+    data.write_text("level,k,n\n0,1,10\n0.5,5,10\n1,9,10\n")
+    code, out, err = run(["fit", str(data), "--bootstrap", "0", "--out", str(tmp_path)], capsys)
+    assert code == 2 and err == f"error: Is a directory: {tmp_path}\n"

@@ -276,6 +276,8 @@ def pretrain(
     cfg = PretrainConfig(**{**(config.as_dict() if config else {}), **overrides})
     _check(cfg)
     out = Path(out)
+    if out.is_dir():  # fail before training, not when saving
+        raise FacepsychError(f"--out {out} is a folder; give a checkpoint file name (CKPT.pth)")
     rank, world, device = _dist_setup()
     t0 = time.time()
     show = cfg.progress and rank == 0

@@ -145,3 +145,9 @@ def test_cli_pretrain_and_its_user_error(tmp_path, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err == "error: unknown pretraining task 'faces' (use identity or objects)"
+
+
+def test_out_folder_is_refused_before_training(tmp_path):
+    """Regression (QA): `--out DIR` trained every epoch, then failed saving with a traceback."""
+    with pytest.raises(FacepsychError, match=r"is a folder; give a checkpoint file name"):
+        pretrain(PretrainConfig(**{**TINY, "epochs": 1, "classes": 2, "per_class": 2}), tmp_path)
