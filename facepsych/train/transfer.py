@@ -196,8 +196,11 @@ def train_valence(
     out = Path(out_dir)
     _check_classes(dataset.split("train").class_counts())  # before any folder or extraction
     device = _device(config.device)
+    if out.exists() and not out.is_dir():
+        raise FacepsychError(f"run folder {out} exists and is not a folder")
     net = _build(net_spec, config).to(device)  # bad arch / weights fail before the folder exists
-    out.mkdir(parents=True, exist_ok=True)
+    # The folder is made by the first (atomic) write, after epoch 1: an image that fails to
+    # decode during extraction or the first epoch leaves nothing behind.
     reason = _fallback_reason(net, config)
     mode = "cached" if reason is None else "full-forward"
     log = tqdm.write if config.progress else (lambda *_: None)

@@ -241,3 +241,17 @@ def test_one_class_training_split_fails_before_writing(striped_dir, tmp_path):
     with pytest.raises(FacepsychError, match=r"training split needs both classes"):
         train_valence({"arch": "alexnet", "weights": "random", "hidden": 8}, ds, out, cfg)
     assert not out.exists() and not (tmp_path / "c").exists()
+
+
+def test_image_failing_to_decode_mid_run_leaves_no_run_folder(striped_dir, tmp_path):
+    """Regression (QA): a truncated image passes the loader's header check and fails during
+    feature extraction; the run folder used to be left behind, empty."""
+    bad = striped_dir / "img" / "003.png"
+    data = bad.read_bytes()
+    bad.write_bytes(data[: len(data) // 2])
+    ds = load_dataset(striped_dir, "folder", val_fraction=0.25, seed=0)
+    out = tmp_path / "run"
+    cfg = TrainConfig(epochs=1, image_size=64, cache_dir=str(tmp_path / "c"), progress=False)
+    with pytest.raises(FacepsychError, match=r"003.png"):
+        train_valence({"arch": "alexnet", "weights": "random", "hidden": 8}, ds, out, cfg)
+    assert not out.exists()
