@@ -249,10 +249,13 @@ def _write_figures(out, items, pils, fused, rows, method, layers) -> None:
 
     for it, img, cam in zip(items, pils, fused, strict=True):
         save_overlay(img, cam, out / "overlays" / f"{_safe_name(it.name)}.png")
-    conds = list(dict.fromkeys(it.condition for it in items))
+    # one row per continuum folder (e.g. ID/full, ID/eyes) so identities are never mixed in a row
+    keys = [(Path(it.name).parent.as_posix(), it.condition) for it in items]
+    groups = list(dict.fromkeys(keys))
+    labels = [folder if folder not in ("", ".") else cond for folder, cond in groups]
     cells, col_labels = [], None
-    for cond in conds:
-        idx = [i for i, it in enumerate(items) if it.condition == cond]
+    for key in groups:
+        idx = [i for i, k in enumerate(keys) if k == key]
         if len(idx) > 11:  # at most 11 evenly spaced steps per row
             idx = [idx[int(round(k))] for k in np.linspace(0, len(idx) - 1, 11)]
         cells.append([(pils[i], fused[i]) for i in idx])
@@ -261,7 +264,7 @@ def _write_figures(out, items, pils, fused, rows, method, layers) -> None:
                 f"{items[i].level:.2f}" if np.isfinite(items[i].level) else Path(items[i].name).stem
                 for i in idx
             ]
-    cam_grid(cells, out / "cam_grid.png", row_labels=conds, col_labels=col_labels,
+    cam_grid(cells, out / "cam_grid.png", row_labels=labels, col_labels=col_labels,
              title=f"{method} {' + '.join(layers)}")  # fmt: skip
     fused_rows = [r for r in rows if r["layer"] == "fused"]
     plot_region_shares(fused_rows, out / "region_shares.png", by="condition",

@@ -92,6 +92,26 @@ def test_collect_images_finds_continua_at_any_depth(continua, tmp_path):
     assert all(it.landmarks is not None for it in items)
 
 
+def test_cam_grid_rows_never_mix_continua(run_dir, continua, tmp_path, monkeypatch):
+    """Regression (QA): with several identities (ID/full, ID/eyes, ...) the grid had one row per
+    condition holding the steps of every identity; now one row per continuum folder."""
+    import shutil
+
+    import facepsych.report.cam_figures as figures
+
+    seen = {}
+
+    def fake_grid(cells, path, *, row_labels, col_labels, title):
+        seen.update(rows=list(row_labels), lengths=[len(c) for c in cells], cols=list(col_labels))
+
+    monkeypatch.setattr(figures, "cam_grid", fake_grid)
+    for ident in ("n1", "n2"):
+        shutil.copytree(continua, tmp_path / "set" / ident)
+    run_cams(run_dir, tmp_path / "set", tmp_path / "out")
+    assert seen["rows"] == ["n1/eyes", "n1/full", "n2/eyes", "n2/full"]
+    assert seen["lengths"] == [3, 3, 3, 3] and seen["cols"] == ["0.00", "0.50", "1.00"]
+
+
 def test_collect_images_from_a_manifest_file(continua):
     """Regression (QA): a continuum manifest.csv given directly was refused as 'not an image'."""
     items = collect_images(continua / "eyes" / "manifest.csv")
