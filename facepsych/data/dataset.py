@@ -82,6 +82,11 @@ def open_image(ref: ImageRef) -> Image.Image:
         raise FacepsychError(f"cannot read image {ref.path}: {exc}") from None
     if ref.box is not None:
         x, y, w, h = ref.box
+        if x >= rgb.width or y >= rgb.height or x + w <= 0 or y + h <= 0:
+            raise FacepsychError(
+                f"face box (x={x:g}, y={y:g}, w={w:g}, h={h:g}) lies outside the "
+                f"{rgb.width}x{rgb.height} image {ref.path}"
+            )
         rgb = rgb.crop((x, y, x + w, y + h))
     return rgb
 

@@ -85,3 +85,15 @@ def test_affectnet_bad_inputs(tmp_path):
     path = write_csv(tmp_path / "z.csv", "subDirectory_filePath,valence", ["a.jpg,0.5"])
     with pytest.raises(FacepsychError, match=r"missing required column\(s\) expression"):
         load_dataset(path, "affectnet")
+
+
+def test_face_box_outside_the_image_is_a_bad_input(tmp_path):
+    """Regression (QA): a box wholly outside the image was cropped into a black image and
+    trained on; now loading it is a one-line error (skipped with --skip-bad)."""
+    path = _official(
+        tmp_path, [("1/a.jpg", (500, 4, 20, 10), 1, 0.8), ("1/b.jpg", (38, 28, 20, 10), 2, -0.6)]
+    )
+    ds = load_dataset(path, "affectnet", val_fraction=0.0)
+    with pytest.raises(FacepsychError, match=r"face box \(x=500, y=4, w=20, h=10\) lies outside"):
+        ds.load_image("1/a.jpg")
+    assert ds.load_image("1/b.jpg").size == (20, 10)  # partly outside: still cropped
