@@ -269,7 +269,8 @@ def compare_command(
         anova_by=_cols(anova_by), anova_out=anova_out,
     )  # fmt: skip
     show = ["group", "model_pse", "delta_pse", "delta_pse_lo", "delta_pse_hi", "slope_ratio", "z",
-            "cohens_d", "p_value", "rmse", "human_likeness", "model_fit_ok"]  # fmt: skip
+            "cohens_d", "p_value", "rmse", "human_likeness", "model_fit_ok",
+            "model_reason"]  # fmt: skip
     typer.echo(table[show].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if (table["human_kind"] == "reference").any():
         from facepsych.psychophysics import PUBLISHED_REFERENCE as ref

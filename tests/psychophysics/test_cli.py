@@ -246,3 +246,10 @@ def test_fit_and_compare_read_facepsych_predict_output(tmp_path, capsys):
     table = pd.read_csv(cmp)
     assert list(table["group"]) == ["full"]
     assert table.loc[0, "model_pse"] == pytest.approx(0.6, abs=0.01)
+
+
+def test_compare_prints_why_a_model_curve_could_not_be_fitted(tmp_path, capsys):
+    """Regression (QA): a flat model curve printed a row of NaN with no reason on screen."""
+    pd.DataFrame({"level": X21, "p": 0.5}).to_csv(tmp_path / "flat.csv", index=False)
+    code, stdout, _ = run(["compare", "--model", str(tmp_path / "flat.csv")], capsys)
+    assert code == 0 and "all responses are identical" in stdout
