@@ -49,11 +49,20 @@ def test_user_errors_exit_2_with_one_line(striped_dir, tmp_path, capsys):
         (["--arch", "resnet50"], "error: architecture 'resnet50' is not supported"),
         (["--weights", "file:nope.pth"], "error: weight file not found: nope.pth"),
         (["--image-size", "32"], "error: alexnet cannot run at 32x32 px"),
+        (["--device", "banana"], "error: unknown device 'banana'"),
+        pytest.param(
+            ["--device", "cuda"],
+            "error: device 'cuda' asked for, but no CUDA GPU is available here",
+            marks=pytest.mark.skipif(
+                __import__("torch").cuda.is_available(), reason="a GPU is present"
+            ),
+        ),
     ],
 )
 def test_bad_model_leaves_no_run_folder(striped_dir, tmp_path, capsys, option, message):
     """Regression (QA): an unknown arch or a bad weight file used to leave an empty run folder;
-    an image size too small for the arch gave a pooling traceback mid-extraction."""
+    an image size too small for the arch gave a pooling traceback mid-extraction; --device cuda
+    without a GPU gave a CUDA driver traceback."""
     run = tmp_path / "r"
     args = ["train", "--arch", "alexnet", "--weights", "random", "--data", str(striped_dir),
             "--format", "folder", "--epochs", "1", "--out", str(run)]  # fmt: skip
