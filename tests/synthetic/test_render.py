@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from facepsych.errors import FacepsychError
@@ -60,9 +60,14 @@ pose = st.builds(
 
 @settings(max_examples=12, deadline=None)
 @given(st.integers(0, 10_000), st.floats(-1, 1), pose)
+@example(
+    ident=2775,
+    expr=0.0,
+    nz=Nuisance(rotation=0.0, scale=0.9609375, shift=(0.0, 0.0), yaw=0.5),
+)  # at 96 px the far eye of a yawed face has a ~2 px iris of anti-aliased pixels only
 def test_landmarks_land_on_the_drawn_features(ident, expr, nz):
     p = sample_identity(ident)
-    img, pts = render_face(p, expr, size=SIZE, nuisance=nz)
+    img, pts = render_face(p, expr, size=2 * SIZE, nuisance=nz)
     a = np.asarray(img, float) / 255.0
     skin = _lum(p.skin)
     for sl in (slice(36, 42), slice(42, 48)):
@@ -82,8 +87,11 @@ def test_landmarks_land_on_the_drawn_features(ident, expr, nz):
     assert np.linalg.norm(on - brow) < np.linalg.norm(on - np.asarray(p.skin))
     # jaw: a few pixels inside the outline the face is skin
     centre = pts[27:36].mean(0)
+    h, w = a.shape[:2]
     for q in pts[2:15]:
-        x, y = q + 4 * (centre - q) / np.linalg.norm(centre - q)
+        x, y = q + 8 * (centre - q) / np.linalg.norm(centre - q)
+        if not (0 <= round(x) < w and 0 <= round(y) < h):
+            continue  # scale and shift can push the chin out of the frame
         v = a[int(round(y)), int(round(x))]
         assert np.linalg.norm(v - np.asarray(p.skin)) < 0.2
 
