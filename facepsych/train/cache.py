@@ -22,11 +22,14 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from facepsych import __version__
 from facepsych.data import FaceDataset
 from facepsych.errors import FacepsychError
 from facepsych.train.atomic import save_torch
 
-CACHE_VERSION = 1
+#: Bump whenever loader, crop or preprocessing code changes the pixels that reach the backbone
+#: (2: AffectNet face boxes outside the image became bad inputs), so stale caches are not reused.
+CACHE_VERSION = 2
 
 
 def backbone_sha256(net: torch.nn.Module) -> str:
@@ -45,6 +48,8 @@ def cache_key_material(net, dataset: FaceDataset) -> dict:
     """The JSON-able description whose sha256 names the cache file."""
     return {
         "version": CACHE_VERSION,
+        "facepsych": __version__,
+        "torch": str(torch.__version__),  # a plain str: weights_only loading refuses TorchVersion
         "modules": repr(net.features) + repr(net.avgpool),
         "backbone_sha256": backbone_sha256(net),
         "preprocessing": net.preprocessing.as_dict(),
