@@ -22,13 +22,14 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    help="Computational psychophysics of face-emotion CNNs (Ying, Li & Chen 2023, arXiv:2310.13674).",
+    help="Computational psychophysics of face-emotion CNNs "
+    "(Ying, Li & Chen 2023, arXiv:2310.13674).",
 )
 weights_app = typer.Typer(no_args_is_help=True, help="Check or fetch pre-trained weight files.")
 app.add_typer(weights_app, name="weights")
 
 
-# ---------------------------------------------------------------- models and weights (issue 2)
+# ---- models and weights (issue 2)
 
 
 def _excitation_option(value: str | None) -> list[str] | None:
@@ -92,7 +93,7 @@ def weights_download_command(
     typer.echo(f"{path}\nsha256 {sha256_file(path)}")
 
 
-# ---------------------------------------------------------------- data, training, prediction (issue 3)
+# ---- data, training, prediction (issue 3)
 
 
 @app.command("train")
@@ -194,7 +195,7 @@ def predict_cmd(
     typer.echo(f"{len(table)} images, mean P(positive) {table['p_positive'].mean():.3f} -> {out}")
 
 
-# ---------------------------------------------------------------- psychophysics (issue 4)
+# ---- psychophysics (issue 4)
 
 
 def _cols(text: str | None) -> list[str] | None:
@@ -289,7 +290,7 @@ def compare_command(
             typer.echo(f"-> {path}")
 
 
-# ---------------------------------------------------------------- stimuli (issue 5)
+# ---- stimuli (issue 5)
 
 
 @app.command("landmarks")
@@ -390,7 +391,7 @@ def continuum_command(
     typer.echo(f"wrote {manifest}")
 
 
-# ---------------------------------------------------------------- attention (issue 6)
+# ---- attention (issue 6)
 
 
 @app.command("cam")
@@ -453,7 +454,7 @@ def attention_compare_command(
                + ", ".join(f"{k} {v:.3f}" for k, v in means.items()))  # fmt: skip
 
 
-# ---------------------------------------------------------------- experiment runner and report (issue 7)
+# ---- experiment runner and report (issue 7)
 
 
 @app.command("run")
@@ -489,7 +490,7 @@ def report_command(
     typer.echo(f"report: {build_report(run_dir)}")
 
 
-# ---------------------------------------------------------------- synthetic lab, pretraining, demo (issue 8)
+# ---- synthetic lab, pretraining, demo (issue 8)
 
 synth_app = typer.Typer(
     no_args_is_help=True, help="Write data sets from the built-in synthetic face lab."
@@ -644,7 +645,7 @@ def demo_command(
     typer.echo(f"report: {(run_dir / 'report.html').resolve()}")
 
 
-# ---------------------------------------------------------------- entry point
+# ---- entry point
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -674,6 +675,7 @@ def main(argv: list[str] | None = None) -> None:
                 show()
             sys.exit(exit_code)
         raise
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()
