@@ -20,6 +20,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy.stats import norm  # noqa: E402
 
+from facepsych.psychophysics.functions import psi  # noqa: E402
+
 CONDITION_ORDER = ("full", "eyes", "nose", "mouth")
 
 
@@ -67,6 +69,27 @@ def _colors(n: int) -> list:
     return [cmap(i % cmap.N) for i in range(n)]
 
 
+def _mean_fitted_curve(fits: pd.DataFrame, x: np.ndarray) -> np.ndarray | None:
+    """Mean of the usable fits' ψ(x) (each with its own function); None when none is usable."""
+    if not len(fits) or not {"pse", "sigma", "function"} <= set(fits.columns):
+        return None
+    usable = fits[fits["pse"].notna() & fits["sigma"].notna()]
+    if "fit_ok" in usable.columns:
+        usable = usable[usable["fit_ok"].astype(str).str.lower().isin(["true", "1"])]
+    curves = [
+        psi(
+            x,
+            float(r["pse"]),
+            float(r["sigma"]),
+            float(r.get("guess", 0.0) or 0.0),
+            float(r.get("lapse", 0.0) or 0.0),
+            str(r["function"]),
+        )
+        for _, r in usable.iterrows()
+    ]
+    return np.mean(curves, axis=0) if curves else None
+
+
 def psychometric_curves(
     predictions: pd.DataFrame,
     fits: pd.DataFrame,
@@ -101,13 +124,9 @@ def psychometric_curves(
         )
         f = fits[(fits["condition"] == condition)]
         f = f[f.apply(series_label, axis=1) == s] if len(f) else f
-        if len(f) and {"pse", "sigma"} <= set(f.columns) and f["pse"].notna().any():
-            f = f[f["pse"].notna()]
-            pse, sig = float(np.nanmean(f["pse"])), float(np.nanmean(f["sigma"]))
-            g0 = float(np.nanmean(f.get("guess", 0.0))) if "guess" in f else 0.0
-            l0 = float(np.nanmean(f.get("lapse", 0.0))) if "lapse" in f else 0.0
-            if np.isfinite(pse) and np.isfinite(sig) and sig > 0:
-                ax.plot(x, g0 + (1 - g0 - l0) * norm.cdf((x - pse) / sig), color=color, lw=1.3)
+        curve = _mean_fitted_curve(f, x)
+        if curve is not None:
+            ax.plot(x, curve, color=color, lw=1.3)
     ax.set_xlabel("morph level (0 = negative, 1 = positive)")
     ax.set_ylabel("P(positive)")
     ax.set_ylim(-0.02, 1.02)

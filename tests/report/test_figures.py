@@ -54,3 +54,20 @@ def test_every_figure_renders(tmp_path):
     ]  # fmt: skip
     for out in outs:
         assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_fitted_curve_uses_each_fits_function_and_skips_failed_fits():
+    from facepsych.psychophysics.functions import psi
+    from facepsych.report.figures import _mean_fitted_curve
+
+    x = np.linspace(0, 1, 11)
+    fits = pd.DataFrame(
+        [
+            {"pse": 0.4, "sigma": 0.1, "guess": 0.0, "lapse": 0.0, "function": "logistic",
+             "fit_ok": True},
+            {"pse": 0.9, "sigma": 0.5, "guess": 0.0, "lapse": 0.0, "function": "cumnorm",
+             "fit_ok": False},
+        ]
+    )  # fmt: skip
+    np.testing.assert_allclose(_mean_fitted_curve(fits, x), psi(x, 0.4, 0.1, 0, 0, "logistic"))
+    assert _mean_fitted_curve(fits[~fits["fit_ok"]], x) is None
