@@ -16,6 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from facepsych.report.savefig import save_figure  # noqa: E402
+
 __all__ = ["cam_grid", "overlay", "plot_region_shares", "save_overlay"]
 
 REGION_COLOURS = {"eyes": "#1f77b4", "nose": "#ff7f0e", "mouth": "#2ca02c", "other": "#c7c7c7"}
@@ -104,11 +106,7 @@ def cam_grid(
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, tight_bbox=False)
 
 
 def plot_region_shares(
@@ -143,8 +141,4 @@ def plot_region_shares(
     if title:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, tight_bbox=False)

@@ -21,6 +21,7 @@ import pandas as pd  # noqa: E402
 from scipy.stats import norm  # noqa: E402
 
 from facepsych.psychophysics.functions import psi  # noqa: E402
+from facepsych.report.savefig import save_figure  # noqa: E402
 
 CONDITION_ORDER = ("full", "eyes", "nose", "mouth")
 
@@ -54,14 +55,6 @@ def series_label(row: pd.Series | dict) -> str:
     if str(row.get("variant", "plain")) != "plain":
         parts.append(str(row["variant"]))
     return " · ".join(parts)
-
-
-def _save(fig: plt.Figure, out: Path) -> Path:
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return out
 
 
 def _colors(n: int) -> list:
@@ -132,7 +125,7 @@ def psychometric_curves(
     ax.set_ylim(-0.02, 1.02)
     ax.set_title(f"Psychometric curves ({condition} faces)")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def pse_zscores(fits: pd.DataFrame, humans: HumanBand, out: Path, condition: str = "full") -> Path:
@@ -159,7 +152,7 @@ def pse_zscores(fits: pd.DataFrame, humans: HumanBand, out: Path, condition: str
     ax.set_xlabel(f"PSE z-score vs humans ({humans.label})")
     ax.set_title("Model PSE against the human distribution")
     ax.legend(fontsize=7, loc="lower right")
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def _t_half_width(v: np.ndarray) -> float:
@@ -197,7 +190,7 @@ def occlusion_shifts(fits: pd.DataFrame, out: Path) -> Path:
     ax.set_title("PSE shift per occlusion condition")
     if conds:
         ax.legend(fontsize=8)
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def region_share_bars(regions: pd.DataFrame, out: Path, condition: str = "full") -> Path:
@@ -225,7 +218,7 @@ def region_share_bars(regions: pd.DataFrame, out: Path, condition: str = "full")
     ax.set_ylabel("share of CAM mass")
     ax.set_title(f"Where the networks look ({condition} faces)")
     ax.legend(fontsize=8)
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def cam_grid(
@@ -261,7 +254,7 @@ def cam_grid(
             if j == 0:
                 ax.set_ylabel(label, fontsize=7, rotation=0, ha="right", va="center")
     fig.suptitle("LayerCAM / Grad-CAM overlays along the continuum", fontsize=10)
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def learning_curves(metrics: dict[str, pd.DataFrame], out: Path) -> Path:
@@ -278,4 +271,4 @@ def learning_curves(metrics: dict[str, pd.DataFrame], out: Path) -> Path:
     ax.set_ylabel("accuracy (solid: validation, dashed: training)")
     ax.set_title("Valence training")
     ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return _save(fig, out)
+    return save_figure(fig, out)

@@ -9,7 +9,6 @@ or writes ``path``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -17,6 +16,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+from facepsych.report.savefig import save_figure  # noqa: E402
 
 
 def _colors(n: int) -> list:
@@ -91,14 +92,6 @@ def _finish(ax, title: str | None):
         ax.legend(fontsize=7, loc="upper left", frameon=False)
 
 
-def _save(fig, path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
 def plot_curves(
     curves: Sequence[Any], path=None, *, ax=None, title: str | None = None, humans=None
 ):
@@ -116,7 +109,7 @@ def plot_curves(
         )
     _finish(ax, title)
     if path is not None:
-        return _save(ax.figure, path)
+        return save_figure(ax.figure, path)
     return ax
 
 
@@ -134,4 +127,4 @@ def plot_model_vs_humans(
         lv, p = (model_points or {}).get(label, (None, None))
         draw_fit(ax, fit, levels=lv, proportion=p, label=label, color=color, x_range=(0, 1))
     _finish(ax, title or "models vs humans")
-    return _save(fig, path)
+    return save_figure(fig, path)
