@@ -24,7 +24,13 @@ import numpy as np
 import pandas as pd
 
 from facepsych.experiment.grid import Cell
-from facepsych.experiment.rundir import RunFolder, atomic_write, write_csv, write_text
+from facepsych.experiment.rundir import (
+    RunFolder,
+    atomic_write,
+    read_csv_or_empty,
+    write_csv,
+    write_text,
+)
 
 ID_COLUMNS = ("cell_id", "model", "arch", "weights", "variant", "seed")
 
@@ -277,10 +283,4 @@ def _weight_info(net: Any) -> dict[str, Any] | None:
 
 
 def read_cell_table(run: RunFolder, cell_id: str, name: str) -> pd.DataFrame:
-    f = Path(run.cell_dir(cell_id)) / name
-    if not f.is_file() or f.stat().st_size == 0:
-        return pd.DataFrame()
-    try:
-        return pd.read_csv(f)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
+    return read_csv_or_empty(Path(run.cell_dir(cell_id)) / name)

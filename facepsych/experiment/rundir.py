@@ -19,33 +19,28 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from facepsych.errors import FacepsychError
+from facepsych.train.atomic import atomic_write
 
 MANIFEST = "manifest.json"
 MERGED_TABLES = ("predictions.csv", "fits.csv", "humans.csv", "comparison.csv", "regions.csv")
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp_path)`` then rename the temporary file onto ``path``."""
+def read_csv_or_empty(path: Path) -> pd.DataFrame:
+    """The table at ``path``; an empty DataFrame when the file is missing or has no rows."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    if not path.is_file() or path.stat().st_size == 0:
+        return pd.DataFrame()
     try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
 
 
 def write_text(path: Path, text: str) -> Path:

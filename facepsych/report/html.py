@@ -59,13 +59,9 @@ def _table(df: pd.DataFrame, cols: list[str], left: tuple[str, ...] = ()) -> str
 
 
 def _read(run: Path, name: str) -> pd.DataFrame:
-    f = run / name
-    if not f.is_file() or f.stat().st_size == 0:
-        return pd.DataFrame()
-    try:
-        return pd.read_csv(f)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
+    from facepsych.experiment.rundir import read_csv_or_empty
+
+    return read_csv_or_empty(run / name)
 
 
 def human_band(run: Path) -> figs.HumanBand:
