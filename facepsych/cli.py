@@ -139,6 +139,13 @@ def train_cmd(
         typer.Option(help="Feature cache folder (default ~/.cache/facepsych/features)."),
     ] = None,
     device: Annotated[str, typer.Option(help="cpu | cuda | auto")] = "cpu",
+    standardize: Annotated[
+        bool,
+        typer.Option(
+            "--standardize",
+            help="Standardise each frozen feature (training mean / s.d.) before the head.",
+        ),
+    ] = False,
 ) -> None:
     """Train a positive/negative valence head on frozen features; write a run folder."""
     from facepsych.train import TrainConfig
@@ -155,6 +162,7 @@ def train_cmd(
         cache=not no_cache,
         cache_dir=str(cache_dir) if cache_dir else None,
         device=device,
+        standardize=standardize,
     )
     result = train_from_path(
         arch,

@@ -10,6 +10,7 @@ from facepsych.models.excitation import ALEXNET_POSITIONS, REDUCTIONS, Excitatio
 from facepsych.models.net import (
     PAPER_ARCHS,
     FacepsychNet,
+    FeatureStandardizer,
     build_model,
     count_parameters,
     freeze_backbone,
@@ -33,6 +34,7 @@ __all__ = [
     "REDUCTIONS",
     "ExcitationBlock",
     "FacepsychNet",
+    "FeatureStandardizer",
     "Preprocessing",
     "WeightInfo",
     "build_model",

@@ -6,8 +6,13 @@ CAM layer names are torchvision's; feature-excitation blocks live in ``net.excit
 by :meth:`FacepsychNet.backbone` / :meth:`FacepsychNet.head`, never inside ``features``.
 
     backbone(x) = flatten(avgpool(features(x)))       (conv excitation applied in between)
-    head(z)     = classifier(z)                       (pool5 / fc6 excitation applied in between)
+    head(z)     = classifier(standardize(z))          (pool5 / fc6 excitation applied in between)
     forward(x)  = head(backbone(x))
+
+``standardize`` is the identity unless the net is built with ``standardize=True``: then it is a
+fixed per-feature affine map (z − mean) / std whose statistics the transfer training sets from the
+training images' frozen features (:class:`FeatureStandardizer`). It changes no pre-trained tensor;
+it only puts every feature of the frozen backbone on the same scale before the trainable head.
 
 FE-AlexNet default (``excitation=("pool5",)``, ``reduction=16``): the paper's FE-AlexNet is the
 object-based (ImageNet) AlexNet with feature excitation added before its classifier. One SE block
@@ -50,6 +55,45 @@ _HEAD_MODULES = (nn.Linear, nn.Dropout, nn.ReLU, nn.ReLU6, nn.Hardswish, nn.SiLU
                  nn.Identity)  # fmt: skip
 
 
+class FeatureStandardizer(nn.Module):
+    """Fixed per-feature standardisation of the backbone output: ``(z − mean) / std``.
+
+    ``mean`` and ``std`` are buffers (saved in the state dict, never trained), identity (0 and 1)
+    until :meth:`set_statistics` fills them from training features. Features whose spread is
+    below ``floor`` × the median spread (dead or constant units) are divided by that floor
+    instead, so a unit that never fired in training cannot blow up on a test image.
+    """
+
+    def __init__(self, dim: int, floor: float = 0.01) -> None:
+        super().__init__()
+        self.dim = int(dim)
+        self.floor = float(floor)
+        self.register_buffer("mean", torch.zeros(self.dim))
+        self.register_buffer("std", torch.ones(self.dim))
+
+    @torch.no_grad()
+    def set_statistics(self, feats: torch.Tensor) -> None:
+        """Set mean / std from ``feats`` (N, dim) (population s.d., floored as above)."""
+        feats = torch.as_tensor(feats, dtype=torch.float32)
+        if feats.ndim != 2 or feats.shape[1] != self.dim or feats.shape[0] < 2:
+            raise FacepsychError(
+                f"feature statistics need at least 2 rows of {self.dim} features, "
+                f"got shape {tuple(feats.shape)}"
+            )
+        mean = feats.mean(0)
+        std = feats.std(0, unbiased=False)
+        positive = std[std > 0]
+        floor = float(positive.median()) * self.floor if len(positive) else 1.0
+        self.mean.copy_(mean)
+        self.std.copy_(std.clamp_min(max(floor, 1e-12)))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return (z - self.mean) / self.std
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, floor={self.floor}"
+
+
 class FacepsychNet(nn.Module):
     """A torchvision ``features`` + ``avgpool`` + ``classifier`` network with excitation blocks.
 
@@ -72,6 +116,9 @@ class FacepsychNet(nn.Module):
         self.avgpool = avgpool
         self.classifier = classifier
         self.excite = excite
+        self.standardize: FeatureStandardizer | None = None
+        if config.get("standardize"):
+            self.standardize = FeatureStandardizer(_head_input_width(classifier, excite))
         self.preprocessing = preprocessing
         self.weight_info = WeightInfo(source="random", path=None, sha256=None, loaded_keys=0)
         self._config = dict(config)
@@ -93,7 +140,10 @@ class FacepsychNet(nn.Module):
         return torch.flatten(x, 1)
 
     def head(self, z: torch.Tensor) -> torch.Tensor:
-        """Backbone output (B, D) -> logits (B, num_classes): pool5/fc6 excitation + classifier."""
+        """Backbone output (B, D) -> logits (B, num_classes): standardisation (when built with
+        it), pool5/fc6 excitation, classifier."""
+        if self.standardize is not None:
+            z = self.standardize(z)
         if "pool5" in self.excite:
             block = self.excite["pool5"]
             size = self.avgpool.output_size  # AlexNet: (6, 6)
@@ -135,6 +185,15 @@ class FacepsychNet(nn.Module):
         if out.get("excitation") is not None:
             out["excitation"] = list(out["excitation"])
         return out
+
+
+def _head_input_width(classifier: nn.Module, excite: nn.ModuleDict) -> int:
+    """Width D of the backbone output the head takes (the first Linear's ``in_features``)."""
+    layers = list(classifier) if isinstance(classifier, nn.Sequential) else [classifier]
+    for m in layers:
+        if isinstance(m, nn.Linear):
+            return int(m.in_features)
+    raise FacepsychError("this architecture's classifier has no Linear layer to standardise for")
 
 
 def _pair(size: int | tuple[int, int]) -> tuple[int, int]:
@@ -320,6 +379,7 @@ def build_model(
     seed: int | None = None,
     preprocessing: str | None = None,
     image_size: int = 224,
+    standardize: bool = False,
 ) -> FacepsychNet:
     """Build ``arch`` with ``weights`` and a ``num_classes`` head.
 
@@ -337,6 +397,8 @@ def build_model(
         seed: makes the random initialisation deterministic (global RNG left untouched).
         preprocessing: ``imagenet`` | ``vggface`` | ``half``; None: the weight source's own.
         image_size: input size of the preprocessing.
+        standardize: put a :class:`FeatureStandardizer` before the head (identity until the
+            transfer training sets its statistics from the training features).
     """
     if int(num_classes) < 1:
         raise FacepsychError(f"num_classes must be a positive integer, got {num_classes}")
@@ -368,6 +430,7 @@ def build_model(
             "seed": seed,
             "preprocessing": prep_name,
             "image_size": int(image_size),
+            "standardize": bool(standardize),
         }
         return FacepsychNet(
             arch, model.features, _pooling(model, arch), classifier, excite, prep, config

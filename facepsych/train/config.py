@@ -29,6 +29,9 @@ class TrainConfig:
       full forwards (the cache holds un-augmented features).
     - ``cache``: train the head on cached backbone features when the net allows it.
     - ``workers``: threads that decode images (extraction and full forwards); 0 or 1 = none.
+    - ``standardize``: build the net with a feature standardiser before the head and set its
+      mean / s.d. from the training images' frozen features (see
+      :class:`facepsych.models.FeatureStandardizer`). Off by default (the companion's protocol).
     """
 
     epochs: int = 40
@@ -44,6 +47,7 @@ class TrainConfig:
     extract_batch_size: int = 64
     workers: int = 4
     device: str = "cpu"
+    standardize: bool = False
     progress: bool = True
 
     def __post_init__(self) -> None:

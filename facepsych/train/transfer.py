@@ -140,6 +140,22 @@ def _evaluate(batches: _Batches, loss_fn: nn.Module, batch_size: int) -> tuple[f
     return total_loss / len(batches), correct / len(batches)
 
 
+def _backbone_features(net, data: FaceDataset, config: TrainConfig) -> torch.Tensor:
+    """One no-grad pass of the backbone over ``data`` (un-augmented): the features the
+    standardiser's statistics come from when they are not cached (full-forward mode)."""
+    device = next(net.parameters()).device
+    was_training = net.training
+    net.eval()
+    out = []
+    step = config.extract_batch_size
+    with torch.no_grad():
+        for start in range(0, len(data), step):
+            images = [data.load_image(s) for s in data.samples[start : start + step]]
+            out.append(net.backbone(net.preprocessing.batch(images).to(device)).cpu())
+    net.train(was_training)
+    return torch.cat(out)
+
+
 def check_decodable(dataset: FaceDataset, *, progress: bool = True) -> list[dict]:
     """Decode every image once; the failures as ``{image_id, item, reason}`` (for skip_bad)."""
     failed = []
@@ -160,6 +176,8 @@ def _build(net_spec: dict, config: TrainConfig):
     if config.image_size is not None:
         spec["image_size"] = int(config.image_size)
     spec["freeze"] = True
+    if config.standardize:
+        spec["standardize"] = True
     net = build_model(**spec)
     _check_input_size(net)
     return net
@@ -255,6 +273,12 @@ def train_valence(
         + (f", {len(skipped)} skipped" if skipped else "")
     )
     _check_classes(counts)
+
+    if net.standardize is not None:
+        net.standardize.set_statistics(
+            train_feats if train_feats is not None else _backbone_features(net, train_set, config)
+        )
+        log("features standardised with the training split's mean and s.d.")
 
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import torchvision
@@ -187,3 +188,38 @@ def test_same_seed_gives_the_same_backbone_whatever_the_head_width(arch):
     for name in sa:
         assert torch.equal(sa[name], sb[name]), name
     assert a.classifier[-1].out_features == b.classifier[-1].out_features == 2
+
+
+# ---------------------------------------------------------------------- feature standardiser
+def test_standardizer_is_identity_until_set_and_matches_a_numpy_reference():
+    from facepsych.models import FeatureStandardizer
+
+    plain = build_model("fe-alexnet", hidden=8, seed=3).eval()
+    net = build_model("fe-alexnet", hidden=8, seed=3, standardize=True).eval()
+    assert isinstance(net.standardize, FeatureStandardizer) and plain.standardize is None
+    assert net.spec()["standardize"] is True and plain.spec()["standardize"] is False
+    z = torch.rand(5, 9216) * 3
+    with torch.no_grad():
+        assert torch.equal(net.head(z), plain.head(z))  # identity before statistics are set
+    rng = np.random.default_rng(0)
+    feats = rng.gamma(2.0, 2.0, size=(40, 9216)).astype(np.float32)
+    feats[:, :10] = 0.0  # dead units: spread 0 -> floored, not a division by zero
+    net.standardize.set_statistics(torch.from_numpy(feats))
+    sd = feats.std(0)
+    floor = 0.01 * np.median(sd[sd > 0])
+    want = (z.numpy() - feats.mean(0)) / np.maximum(sd, floor)
+    with torch.no_grad():
+        np.testing.assert_allclose(net.standardize(z).numpy(), want, rtol=1e-4, atol=1e-4)
+        # the head sees exactly the standardised features (pool5 excitation comes after)
+        torch.testing.assert_close(net.head(z), plain.head(torch.from_numpy(want)))
+    assert {"standardize.mean", "standardize.std"} <= set(net.state_dict())
+    assert "standardize.mean" not in plain.state_dict()
+    assert not any(p.requires_grad for p in net.standardize.parameters())
+
+
+def test_standardizer_rejects_wrong_shapes():
+    net = build_model("alexnet", hidden=8, seed=0, standardize=True)
+    with pytest.raises(FacepsychError, match="at least 2 rows of 9216 features"):
+        net.standardize.set_statistics(torch.zeros(4, 100))
+    with pytest.raises(FacepsychError, match="at least 2 rows"):
+        net.standardize.set_statistics(torch.zeros(1, 9216))

@@ -255,3 +255,29 @@ def test_image_failing_to_decode_mid_run_leaves_no_run_folder(striped_dir, tmp_p
     with pytest.raises(FacepsychError, match=r"003.png"):
         train_valence({"arch": "alexnet", "weights": "random", "hidden": 8}, ds, out, cfg)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_standardize_sets_training_statistics_and_survives_load_run(
+    striped_ds, tmp_path, cache_dir, cache
+):
+    from facepsych.train.transfer import _build
+
+    cfg = _cfg(cache_dir, standardize=True, cache=cache)
+    result = train_valence(SPEC, striped_ds, tmp_path / "s", cfg)
+    config = json.loads((tmp_path / "s" / "config.json").read_text())
+    assert config["net"]["standardize"] is True and config["train"]["standardize"] is True
+    # independent reference: the frozen backbone over the training images, mean and s.d.
+    ref = _build(SPEC, cfg).eval()
+    train = striped_ds.split("train")
+    with torch.no_grad():
+        x = ref.preprocessing.batch([train.load_image(s) for s in train.samples])
+        feats = ref.backbone(x).numpy()
+    net = load_run(tmp_path / "s")
+    np.testing.assert_allclose(net.standardize.mean.numpy(), feats.mean(0), rtol=1e-4, atol=1e-5)
+    sd = feats.std(0)
+    floor = 0.01 * np.median(sd[sd > 0])
+    np.testing.assert_allclose(
+        net.standardize.std.numpy(), np.maximum(sd, floor), rtol=1e-4, atol=1e-5
+    )
+    assert result.mode == ("cached" if cache else "full-forward")
