@@ -1,0 +1,42 @@
+"""pipeline._fit: model curves that cannot be fitted become rows that say why, not crashes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from facepsych.experiment.pipeline import _fit
+from facepsych.psychophysics.fitting import PsychometricFit
+
+FIT = {
+    "method": "lsq",
+    "function": "cumnorm",
+    "guess": [0.0, 0.45],
+    "lapse": [0.0, 0.45],
+    "bootstrap": 0,
+    "trials_per_level": 20,
+}
+LEVELS = np.linspace(0, 1, 21)
+
+
+@pytest.mark.parametrize("value", [0.0, 1.0, 0.5])
+def test_constant_model_answers_give_an_unfitted_row(value):
+    row = _fit(LEVELS, np.full(21, value), FIT, seed=0)
+    assert row["fit_ok"] is False
+    assert "all responses are identical" in row["reason"]
+    assert np.isnan(row["pse"]) and np.isnan(row["slope"])
+    assert row["n_levels"] == 21 and row["method"] == "lsq"
+    # same columns as a real fit, so the cell's fits.csv stays one table
+    good = _fit(LEVELS, norm.cdf((LEVELS - 0.6) / 0.1), FIT, seed=0)
+    assert set(row) == set(good) == set(PsychometricFit.__dataclass_fields__) - {"boot"}
+
+
+def test_wide_asymptotes_recover_a_compressed_model_curve():
+    # a model curve from 0.2 to 0.9: guess 0.2, lapse 0.1, PSE 0.6, sigma 0.1
+    p = 0.2 + 0.7 * norm.cdf((LEVELS - 0.6) / 0.1)
+    row = _fit(LEVELS, p, FIT, seed=0)
+    assert row["fit_ok"], row["reason"]
+    assert row["pse"] == pytest.approx(0.6, abs=1e-3)
+    assert row["guess"] == pytest.approx(0.2, abs=1e-3)
+    assert row["lapse"] == pytest.approx(0.1, abs=1e-3)
