@@ -5,6 +5,9 @@ Units of replication are continuum × seed fits of one model series (model · we
 - Mean with a 95% t interval: m ± t₀.₉₇₅(n−1)·s/√n.
 - Difference of two series (b − a) with Welch's 95% interval:
   se = √(s_a²/n_a + s_b²/n_b), ν = se⁴ / ((s_a²/n_a)²/(n_a−1) + (s_b²/n_b)²/(n_b−1)).
+- Response span (fit-free, measurable even when no curve can be fitted): P(positive) at the most
+  positive level minus P(positive) at the most negative level, one value per continuum × seed
+  (full faces); humans span ≈ 1, a network that ignores expression spans 0.
 - Human-likeness: z = (PSE − PSE_h) / SD_h against the human PSE distribution; the ranking sorts by
   |z| (closest to the human mean first), ties broken by |log(slope / slope_h)|.
 
@@ -157,11 +160,55 @@ def _verdict(iv: Interval, what: str, a: str, b: str) -> str:
     return f"{what}, {b} − {a} = {iv.text()}: {b} is reliably {direction}."
 
 
-def findings(fits: pd.DataFrame, regions: pd.DataFrame) -> list[str]:
+ID_COLUMNS_SPAN = ("cell_id", "model", "arch", "weights", "variant", "seed")
+
+
+def response_spans(predictions: pd.DataFrame, condition: str = "full") -> pd.DataFrame:
+    """P(positive) at the highest level − at the lowest, per cell × continuum (see module doc)."""
+    cols = [*ID_COLUMNS_SPAN, "continuum"]
+    p = predictions
+    if p.empty or not {"level", "p_positive", *cols} <= set(p.columns):
+        return pd.DataFrame(columns=[*cols, "span"])
+    p = p[p["condition"] == condition]
+    rows = []
+    for key, g in p.groupby(cols, sort=False):
+        lo = g.loc[g["level"] == g["level"].min(), "p_positive"].mean()
+        hi = g.loc[g["level"] == g["level"].max(), "p_positive"].mean()
+        rows.append({**dict(zip(cols, key, strict=True)), "span": float(hi - lo)})
+    return pd.DataFrame(rows, columns=[*cols, "span"])
+
+
+def span_findings(predictions: pd.DataFrame) -> list[str]:
+    """Response span per series and its face − object style differences (95% CIs)."""
+    spans = response_spans(predictions)
+    if spans.empty:
+        return []
+    spans["series"] = _series(spans)
+    parts = [f"{s} {mean_ci(g['span']).text(2)}" for s, g in spans.groupby("series", sort=False)]
+    out = [
+        "Response span, P(positive) at the most positive minus the most negative level (full "
+        "faces; humans ≈ 1, a network that ignores expression 0): " + "; ".join(parts) + "."
+    ]
+    labels = list(dict.fromkeys(spans["weights"].astype(str)))
+    if len(labels) >= 2:
+        a, b = labels[0], labels[1]
+        for (model, variant), g in spans.groupby(["model", "variant"], sort=False):
+            ga, gb = g[g["weights"] == a], g[g["weights"] == b]
+            if len(ga) and len(gb):
+                name = model + ("" if variant == "plain" else f" ({variant})")
+                out.append(_verdict(diff_ci(ga["span"], gb["span"]), f"{name} span", a, b))
+    return out
+
+
+def findings(
+    fits: pd.DataFrame, regions: pd.DataFrame, predictions: pd.DataFrame | None = None
+) -> list[str]:
     """Plain-language findings, each with its 95% CI (see the module docstring)."""
     out: list[str] = []
+    if predictions is not None:
+        out += span_findings(predictions)
     if fits.empty:
-        return ["No fits were produced."]
+        return [*out, "No fits were produced."]
     fits = mask_failed(fits)
     n_bad = int(fits["pse"].isna().sum())
     if n_bad:

@@ -250,6 +250,7 @@ def build_report(run_dir: str | Path) -> Path:
         )
     cfg = manifest.get("config", {})
     fits, regions = _read(run, "fits.csv"), _read(run, "regions.csv")
+    preds = _read(run, "predictions.csv")
     band = human_band(run)
     rank = (
         ranking_table(fits, band.pse_mean, band.pse_sd, band.slope) if len(fits) else pd.DataFrame()
@@ -273,7 +274,7 @@ def build_report(run_dir: str | Path) -> Path:
         f"{html.escape(manifest.get('versions', {}).get('torch', '?'))}.</li></ul>",
         _valence_line(manifest),
         "<h3>Findings (95% confidence intervals)</h3><ul class='findings'>",
-        *(f"<li>{html.escape(s)}</li>" for s in findings(fits, regions)),
+        *(f"<li>{html.escape(s)}</li>" for s in findings(fits, regions, preds)),
         "</ul>",
         _scale_table(cfg.get("notes", {})),
         _pretrain_table(manifest.get("pretrained") or {}),

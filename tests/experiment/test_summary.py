@@ -83,3 +83,36 @@ def test_findings_state_direction_with_intervals():
                "no reliable difference" in s for s in out)  # fmt: skip
     assert any(s.startswith("Mouth occluded: PSE shift = 0.100") and "PSE moves up" in s
                for s in out)  # fmt: skip
+
+
+def _preds(spans_by_cell):
+    """Predictions whose span (P at level 1 − P at level 0) per cell × continuum is known."""
+    rows = []
+    for (cell, weights), spans in spans_by_cell.items():
+        for c, span in enumerate(spans):
+            for level in np.linspace(0, 1, 5):
+                p = 0.5 - span / 2 + span * level
+                for cond in ("full", "eyes"):
+                    rows.append(
+                        dict(cell_id=cell, model="alexnet", arch="alexnet", weights=weights,
+                             variant="plain", seed=0, continuum=f"c{c}", condition=cond,
+                             level=level, p_positive=p if cond == "full" else 0.5)
+                    )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_response_spans_and_their_face_object_difference():
+    from facepsych.experiment.summary import response_spans, span_findings
+
+    preds = _preds({("a_obj", "object"): [0.6, 0.7, 0.8], ("a_face", "face"): [0.0, 0.1, 0.05]})
+    spans = response_spans(preds)
+    assert len(spans) == 6  # full faces only: 2 cells × 3 continua
+    got = spans.set_index(["cell_id", "continuum"])["span"]
+    assert got[("a_obj", "c1")] == pytest.approx(0.7)
+    assert got[("a_face", "c2")] == pytest.approx(0.05)
+    text = span_findings(preds)
+    assert "alexnet · object 0.70" in text[0] and "alexnet · face 0.05" in text[0]
+    # Welch difference face − object: -0.65, reliably lower
+    assert text[1].startswith("alexnet span, face − object = -0.650")
+    assert "face is reliably lower" in text[1]
+    assert span_findings(pd.DataFrame()) == []
