@@ -85,6 +85,9 @@ class TrainingConfig(_Strict):
     augment: bool = False
     cache: bool = Field(True, description="train on cached frozen features when possible")
     device: str = Field("auto", description="auto (cuda when available), cpu, cuda, cuda:N")
+    standardize: bool = Field(
+        False, description="standardise each frozen feature (training mean / s.d.) before the head"
+    )
 
 
 class TrainingOverrides(_Strict):
@@ -94,6 +97,7 @@ class TrainingOverrides(_Strict):
     weight_decay: float | None = Field(None, ge=0.0)
     image_size: int | None = Field(None, ge=16)
     hidden: int | None = Field(None, ge=1)
+    standardize: bool | None = None
 
 
 class PretrainSpec(_Strict):

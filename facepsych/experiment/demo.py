@@ -6,7 +6,8 @@ vgg11, vgg13, vgg16 and fe-alexnet (pool5, r = 16) on both pre-trainings, judges
 full / eyes / nose / mouth conditions, fits psychometric functions against the published human
 reference, computes LayerCAM region shares and writes ``report.html``.
 
-- ``quick``: alexnet and fe-alexnet only (and only their backbones are pre-trained).
+- ``quick``: alexnet and fe-alexnet only, the first entry of each with its first seed (and only
+  those backbones are pre-trained).
 - ``scale="tiny"``: a seconds-long version for tests (tiny counts, 1 epoch, 5-step continua);
   its report says so in the scale table.
 """
@@ -31,13 +32,31 @@ def demo_config_path() -> Path:
     return Path(str(resources.files("facepsych") / "configs" / "demo.yaml"))
 
 
+def _first_entries(raw: dict[str, Any], archs: tuple[str, ...] | None = None) -> None:
+    """Keep the first model entry of each model (of ``archs``) with its first seed, and only the
+    pre-training specs those entries use."""
+    kept: dict[str, dict[str, Any]] = {}
+    for m in raw["models"]:
+        if archs is None or m["arch"] in archs:
+            kept.setdefault(m.get("name") or m["arch"], m)
+    raw["models"] = list(kept.values())
+    for entry in raw["models"]:
+        entry["seeds"] = entry["seeds"][:1]
+    used = {
+        w.split(":", 1)[1]
+        for m in raw["models"]
+        for w in m["weights"].values()
+        if w.startswith("pretrained:")
+    }
+    raw["pretrain"] = {k: v for k, v in raw["pretrain"].items() if k in used}
+
+
 def _tiny(raw: dict[str, Any]) -> dict[str, Any]:
     raw["name"] = raw["name"] + "-tiny"
+    _first_entries(raw)
     raw["data"]["synthetic"].update({"identities": 6, "images_per_identity": 6, "image_size": 64})
     for spec in raw["pretrain"].values():
         spec.update({"epochs": 1, "classes": 4, "per_class": 6, "hidden": 16, "image_size": 64})
-    for entry in raw["models"]:
-        entry["seeds"] = [0]
     raw["training"].update({"epochs": 1, "batch_size": 16, "hidden": 16, "image_size": 64})
     raw["stimuli"]["continua"][0]["synthetic"].update(
         {"identities": 2, "steps": 5, "image_size": 64}
@@ -59,16 +78,7 @@ def demo_config(*, quick: bool = False, scale: str = "default") -> dict[str, Any
     raw = copy.deepcopy(raw)
     if quick:
         raw["name"] = raw["name"] + "-quick"
-        raw["models"] = [m for m in raw["models"] if m["arch"] in QUICK_ARCHS]
-        for entry in raw["models"]:
-            entry["seeds"] = entry["seeds"][:1]
-        used = {
-            w.split(":", 1)[1]
-            for m in raw["models"]
-            for w in m["weights"].values()
-            if w.startswith("pretrained:")
-        }
-        raw["pretrain"] = {k: v for k, v in raw["pretrain"].items() if k in used}
+        _first_entries(raw, QUICK_ARCHS)
         raw["notes"]["scale"] = [
             r for r in raw["notes"]["scale"] if "vgg" not in str(r.get("this_run"))
         ] + [{"setting": "architectures", "this_run": "alexnet, fe-alexnet (--quick)",

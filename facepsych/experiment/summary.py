@@ -154,6 +154,11 @@ def ranking_table(
 def _verdict(iv: Interval, what: str, a: str, b: str) -> str:
     if iv.n == 0 or not np.isfinite(iv.mean):
         return f"{what}: not measurable ({b} vs {a})."
+    if not np.isfinite(iv.lo):
+        return (
+            f"{what}, {b} − {a} = {iv.mean:.3f} (n = {iv.n}): no CI (fewer than 2 usable values "
+            "on one side), so no conclusion."
+        )
     if not iv.excludes_zero:
         return f"{what}, {b} − {a} = {iv.text()}: no reliable difference (the 95% CI contains 0)."
     direction = "higher" if iv.mean > 0 else "lower"
@@ -197,6 +202,37 @@ def span_findings(predictions: pd.DataFrame) -> list[str]:
             if len(ga) and len(gb):
                 name = model + ("" if variant == "plain" else f" ({variant})")
                 out.append(_verdict(diff_ci(ga["span"], gb["span"]), f"{name} span", a, b))
+    for w, g in spans.groupby("weights", sort=False):
+        ga, gb = g[g["arch"] == "alexnet"], g[g["arch"] == "fe-alexnet"]
+        if len(ga) and len(gb):
+            out.append(
+                _verdict(
+                    diff_ci(ga["span"], gb["span"]),
+                    f"span with {w} weights",
+                    "alexnet",
+                    "fe-alexnet",
+                )
+            )
+    # occlusion: paired change of span against the full face of the same cell and continuum
+    base = spans.set_index(["cell_id", "continuum"])["span"]
+    for cond in ("eyes", "nose", "mouth"):
+        occ = response_spans(predictions, cond)
+        if occ.empty:
+            continue
+        occ = occ.set_index(["cell_id", "continuum"])["span"]
+        iv = mean_ci((occ - base.reindex(occ.index)).to_numpy())
+        if iv.n == 0:
+            continue
+        verdict = (
+            "no reliable change (the 95% CI contains 0)"
+            if not iv.excludes_zero
+            else "the response to expression shrinks"
+            if iv.mean < 0
+            else "the response to expression grows"
+        )
+        out.append(
+            f"{cond.capitalize()} occluded: span change = {iv.text()} over all models; {verdict}."
+        )
     return out
 
 

@@ -62,8 +62,12 @@ def _colors(n: int) -> list:
     return [cmap(i % cmap.N) for i in range(n)]
 
 
-def _mean_fitted_curve(fits: pd.DataFrame, x: np.ndarray) -> np.ndarray | None:
-    """Mean of the usable fits' ψ(x) (each with its own function); None when none is usable."""
+def _mean_fitted_curve(
+    fits: pd.DataFrame, x: np.ndarray, min_share: float = 0.5
+) -> np.ndarray | None:
+    """Mean of the usable fits' ψ(x) (each with its own function); None when fewer than
+    ``min_share`` of the fits are usable (a curve from 1 of 8 continua would misrepresent the
+    series' points)."""
     if not len(fits) or not {"pse", "sigma", "function"} <= set(fits.columns):
         return None
     usable = fits[fits["pse"].notna() & fits["sigma"].notna()]
@@ -80,7 +84,9 @@ def _mean_fitted_curve(fits: pd.DataFrame, x: np.ndarray) -> np.ndarray | None:
         )
         for _, r in usable.iterrows()
     ]
-    return np.mean(curves, axis=0) if curves else None
+    if not curves or len(curves) < min_share * len(fits):
+        return None
+    return np.mean(curves, axis=0)
 
 
 def psychometric_curves(

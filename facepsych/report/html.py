@@ -32,7 +32,7 @@ td.l,th.l{text-align:left}.muted{color:#666}.ok{color:#1a7f37}.bad{color:#b42318
 figure{margin:1.2em 0}
 figure img{max-width:100%;border:1px solid #eee}figcaption{color:#555;font-size:.9em}
 pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.78em;max-height:40em}
-ul.findings li{margin:.3em 0}
+ul.findings li{margin:.3em 0}li.caveat{color:#8a4b00}
 """
 
 
@@ -101,7 +101,8 @@ def make_figures(run: Path, manifest: dict[str, Any]) -> list[tuple[Path, str]]:
             (
                 figs.psychometric_curves(preds, fits, band, out / "psychometric_full.png"),
                 "P(positive) per morph level (mean ± SE over continua × seeds; lines: mean "
-                "fitted curve) over the human band.",
+                "fitted curve, drawn only where at least half the fits are usable) over the "
+                "human band.",
             )
         )
         made.append(
@@ -184,6 +185,27 @@ def _fit_text(fit: dict[str, Any]) -> str:
         f"{fit.get('method')} ({fit.get('function')}), guess {fit.get('guess')}, lapse "
         f"{fit.get('lapse')}, {fit.get('bootstrap')} bootstrap samples per fit"
     )
+
+
+def pretrain_caveats(pre: dict[str, Any]) -> list[str]:
+    """One caveat per lab backbone whose best validation accuracy on its own pre-training task
+    stayed below twice chance (1 / classes): comparisons built on it say nothing about
+    pre-training."""
+    out = []
+    for name, p in (pre or {}).items():
+        n_cls = p.get("classes")
+        accs = [h.get("val_acc") for h in p.get("history") or [] if h.get("val_acc") is not None]
+        if not n_cls or not accs:
+            continue
+        best, chance = max(accs), 1 / n_cls
+        if best < 2 * chance:
+            out.append(
+                f"Caveat: {name} did not learn its pre-training task (best validation accuracy "
+                f"{best:.3f}, chance {chance:.3f}; the threshold is twice chance). Series on this "
+                "backbone are effectively randomly initialised networks moved by a few optimiser "
+                "steps; their differences say nothing about what pre-training does."
+            )
+    return out
 
 
 def _pretrain_table(pre: dict[str, Any]) -> str:
@@ -275,6 +297,10 @@ def build_report(run_dir: str | Path) -> Path:
         _valence_line(manifest),
         "<h3>Findings (95% confidence intervals)</h3><ul class='findings'>",
         *(f"<li>{html.escape(s)}</li>" for s in findings(fits, regions, preds)),
+        *(
+            f"<li class='caveat'>{html.escape(s)}</li>"
+            for s in pretrain_caveats(manifest.get("pretrained") or {})
+        ),
         "</ul>",
         _scale_table(cfg.get("notes", {})),
         _pretrain_table(manifest.get("pretrained") or {}),

@@ -31,6 +31,14 @@ def test_demo_config_is_packaged_and_valid():
     # every scale reduction is stated next to the paper's value
     rows = full.notes["scale"]
     assert rows and all({"setting", "this_run", "paper"} <= set(r) for r in rows)
+    settings = {r["setting"] for r in rows}
+    assert {"pre-training", "pre-training (vgg)", "feature standardisation"} <= settings
+    # --quick keeps the alexnet rows and drops the vgg-only ones
+    quick_rows = {r["setting"]: str(r["this_run"]) for r in quick.notes["scale"]}
+    assert "pre-training" in quick_rows and "pre-training (vgg)" not in quick_rows
+    assert not any("vgg" in v for k, v in quick_rows.items() if k != "architectures")
+    # the demo's heads see standardised frozen features
+    assert full.training.standardize is True
 
 
 def test_unknown_scale():

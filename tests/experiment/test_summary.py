@@ -115,4 +115,23 @@ def test_response_spans_and_their_face_object_difference():
     # Welch difference face − object: -0.65, reliably lower
     assert text[1].startswith("alexnet span, face − object = -0.650")
     assert "face is reliably lower" in text[1]
+    # the eyes condition answers 0.5 everywhere: span 0, so the paired change is −span(full)
+    eyes = [t for t in text if t.startswith("Eyes occluded")]
+    change = -np.array([0.6, 0.7, 0.8, 0.0, 0.1, 0.05])
+    lo, hi = stats.t.interval(0.95, 5, loc=change.mean(), scale=stats.sem(change))
+    assert eyes == [
+        f"Eyes occluded: span change = {change.mean():.3f} [{lo:.3f}, {hi:.3f}] (n = 6) over all "
+        "models; no reliable change (the 95% CI contains 0)."
+    ]
     assert span_findings(pd.DataFrame()) == []
+
+
+def test_verdict_without_a_ci_draws_no_conclusion():
+    from facepsych.experiment.summary import _verdict
+
+    text = _verdict(diff_ci([0.5], [0.7, 0.8, 0.75]), "alexnet PSE", "object", "face")
+    assert text == (
+        "alexnet PSE, face − object = 0.250 (n = 4): no CI (fewer than 2 usable values on one "
+        "side), so no conclusion."
+    )
+    assert "CI contains 0" not in text

@@ -71,3 +71,7 @@ def test_fitted_curve_uses_each_fits_function_and_skips_failed_fits():
     )  # fmt: skip
     np.testing.assert_allclose(_mean_fitted_curve(fits, x), psi(x, 0.4, 0.1, 0, 0, "logistic"))
     assert _mean_fitted_curve(fits[~fits["fit_ok"]], x) is None
+    # one usable fit of three: too few to stand for the series, no curve
+    three = pd.concat([fits, fits.iloc[[1]]], ignore_index=True)
+    assert _mean_fitted_curve(three, x) is None
+    assert _mean_fitted_curve(three, x, min_share=0.3) is not None
