@@ -55,25 +55,39 @@ def read_facial_expressions(path: Path, valence: ValenceMap, bad: BadInput) -> l
     records: list[Record] = []
     for line, row in rows:
         where = f"{legend.name} line {line}"
-        name = cell(row, "image")
-        raw = cell(row, "emotion")
-        if not name:
-            bad(f"{where}, column 'image'", "empty image name")
+        named = _named_label(row, where, ("image", "emotion"), "empty image name", valence, bad)
+        if named is None:
             continue
-        try:
-            label = _label(valence, raw)
-        except KeyError:
-            bad(f"{where}, column 'emotion'", _unmapped(raw, valence))
-            continue
-        if label is None:
-            continue
+        name, label = named
         image = images / name
-        problem = check_image_header(image)
-        if problem:
-            bad(f"{where}, column 'image'", f"{problem}: {image}")
-            continue
-        records.append(Record(name, label, identity_from_filename(name), None, ImageRef(image)))
+        if _image_ok(image, f"{where}, column 'image'", bad):
+            records.append(Record(name, label, identity_from_filename(name), None, ImageRef(image)))
     return records
+
+
+def _named_label(
+    row: dict, where: str, columns: tuple[str, str], empty: str, valence: ValenceMap, bad: BadInput
+) -> tuple[str, int] | None:
+    """(file name, 0/1 label) of one CSV row, or None when the row is skipped: an empty name or
+    an unmapped label is reported through ``bad``; a label the map drops (None) is silent."""
+    name_col, label_col = columns
+    name, raw = cell(row, name_col), cell(row, label_col)
+    if not name:
+        bad(f"{where}, column '{name_col}'", empty)
+        return None
+    try:
+        label = _label(valence, raw)
+    except KeyError:
+        bad(f"{where}, column '{label_col}'", _unmapped(raw, valence))
+        return None
+    return None if label is None else (name, label)
+
+
+def _image_ok(image: Path, where: str, bad: BadInput) -> bool:
+    problem = check_image_header(image)
+    if problem:
+        bad(where, f"{problem}: {image}")
+    return not problem
 
 
 def _image_files(folder: Path) -> list[Path]:
@@ -89,17 +103,10 @@ def _read_labels_csv(root: Path, valence: ValenceMap, bad: BadInput) -> list[Rec
     records: list[Record] = []
     for line, row in rows:
         where = f"labels.csv line {line}"
-        name, raw = cell(row, "file"), cell(row, "label")
-        if not name:
-            bad(f"{where}, column 'file'", "empty file name")
+        named = _named_label(row, where, ("file", "label"), "empty file name", valence, bad)
+        if named is None:
             continue
-        try:
-            label = _label(valence, raw)
-        except KeyError:
-            bad(f"{where}, column 'label'", _unmapped(raw, valence))
-            continue
-        if label is None:
-            continue
+        name, label = named
         split = None
         if has_split and cell(row, "split"):
             split = normalise_split(cell(row, "split"))
@@ -107,9 +114,7 @@ def _read_labels_csv(root: Path, valence: ValenceMap, bad: BadInput) -> list[Rec
                 bad(f"{where}, column 'split'", f"unknown split {cell(row, 'split')!r}")
                 continue
         image = root / name
-        problem = check_image_header(image)
-        if problem:
-            bad(f"{where}, column 'file'", f"{problem}: {image}")
+        if not _image_ok(image, f"{where}, column 'file'", bad):
             continue
         identity = (cell(row, "identity") or None) if has_id else None
         records.append(Record(name, label, identity, split, ImageRef(image)))
