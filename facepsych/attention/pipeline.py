@@ -40,6 +40,8 @@ __all__ = [
     "collect_images",
     "compare_attention",
     "default_cam_layer",
+    "fixation_rows",
+    "match_names",
     "run_cams",
 ]
 
@@ -272,8 +274,9 @@ def _write_figures(out, items, pils, fused, rows, method, layers) -> None:
 
 
 # ------------------------------------------------------------------------- fixation comparison
-def _match_names(fix_names: list[str], cam_names: list[str]) -> dict[str, int]:
-    """Fixation-table image name -> CAM index (exact name, else unique basename, else stem)."""
+def match_names(fix_names: list[str], cam_names: list[str]) -> tuple[dict[str, int], list[str]]:
+    """(fixation-table image name -> CAM index, unmatched names): exact name, else unique
+    basename, else unique stem."""
     exact = {n: i for i, n in enumerate(cam_names)}
     by_base: dict[str, list[int]] = {}
     by_stem: dict[str, list[int]] = {}
@@ -290,6 +293,12 @@ def _match_names(fix_names: list[str], cam_names: list[str]) -> dict[str, int]:
             out[name] = by_stem[Path(name).stem][0]
         else:
             unknown.append(name)
+    return out, unknown
+
+
+def _match_names(fix_names: list[str], cam_names: list[str]) -> dict[str, int]:
+    """:func:`match_names`, raising when a fixation image has no CAM."""
+    out, unknown = match_names(fix_names, cam_names)
     if unknown:
         raise FacepsychError(
             f"{len(unknown)} fixation image(s) have no CAM, e.g. {unknown[0]!r}; "
@@ -324,6 +333,57 @@ def _metric_row(sal, pts, other, frame, s_px, n_splits, seed) -> dict:
     }  # fmt: skip
 
 
+def fixation_rows(
+    maps,
+    sizes,
+    index: dict[str, int],
+    table: pd.DataFrame,
+    *,
+    sigma: float | None = None,
+    sigma_deg: float | None = None,
+    ppd: float | None = None,
+    n_splits: int = 100,
+    seed: int = 0,
+    per_subject: bool = False,
+) -> list[dict]:
+    """Metric rows (``METRIC_COLUMNS``, + ``subject`` with ``per_subject``) of the fixation
+    images in ``index`` (fixation name -> CAM index into ``maps`` (N, h, w) and ``sizes`` (N, 2)
+    original (W, H)), in the order of ``index``; the core of :func:`compare_attention`.
+
+    Fixations of ``table`` images not in ``index`` are ignored (also as shuffled-AUC negatives).
+    """
+    from facepsych.attention.fixations import sigma_pixels
+
+    fix_names = list(index)
+    points = {}
+    for name in fix_names:
+        w, h = (int(v) for v in sizes[index[name]])
+        pts = table.loc[table["image"] == name, ["x", "y"]].to_numpy(float)
+        points[name] = check_points(pts, (h, w), image=name)
+    rows = []
+    for name in fix_names:
+        i = index[name]
+        w, h = (int(v) for v in sizes[i])
+        if sigma is None and sigma_deg is None:
+            s_px = max(h, w) / 30.0
+        else:
+            s_px = sigma_pixels(sigma, sigma_deg=sigma_deg, ppd=ppd)
+        sal = maps[i]
+        others = [points[o] * np.array([w / sizes[index[o]][0], h / sizes[index[o]][1]])
+                  for o in fix_names if o != name]  # fmt: skip
+        other = np.clip(np.concatenate(others), 0, [w - 1e-6, h - 1e-6]) if others else None
+        if not per_subject:
+            rows.append({"image": name, **_metric_row(sal, points[name], other, (h, w), s_px,
+                                                      n_splits, seed)})  # fmt: skip
+            continue
+        sel = table[table["image"] == name]
+        for subject, grp in sel.groupby("subject", sort=True):
+            pts = grp[["x", "y"]].to_numpy(float)
+            rows.append({"image": name, "subject": subject,
+                         **_metric_row(sal, pts, other, (h, w), s_px, n_splits, seed)})  # fmt: skip
+    return rows
+
+
 def compare_attention(
     cams_dir: str | Path,
     fixations: str | Path,
@@ -344,42 +404,16 @@ def compare_attention(
     Shuffled AUC draws its negatives from the other images' fixations (all subjects, rescaled
     to this frame); it is NaN when the table has a single image.
     """
-    from facepsych.attention.fixations import sigma_pixels
-
     cams = load_cams(cams_dir)
     names = [str(n) for n in cams["images"]]
     table = load_fixations(fixations)
     if per_subject and "subject" not in table.columns:
         raise FacepsychError("per-subject metrics need a 'subject' column in the fixation file")
-    fix_names = list(dict.fromkeys(table["image"]))
-    index = _match_names(fix_names, names)
-    sizes = cams["sizes"]
-    points = {}
-    for name in fix_names:
-        w, h = (int(v) for v in sizes[index[name]])
-        pts = table.loc[table["image"] == name, ["x", "y"]].to_numpy(float)
-        points[name] = check_points(pts, (h, w), image=name)
-    rows = []
-    for name in fix_names:
-        i = index[name]
-        w, h = (int(v) for v in sizes[i])
-        if sigma is None and sigma_deg is None:
-            s_px = max(h, w) / 30.0
-        else:
-            s_px = sigma_pixels(sigma, sigma_deg=sigma_deg, ppd=ppd)
-        sal = cams["maps"][i]
-        others = [points[o] * np.array([w / sizes[index[o]][0], h / sizes[index[o]][1]])
-                  for o in fix_names if o != name]  # fmt: skip
-        other = np.clip(np.concatenate(others), 0, [w - 1e-6, h - 1e-6]) if others else None
-        if not per_subject:
-            rows.append({"image": name, **_metric_row(sal, points[name], other, (h, w), s_px,
-                                                      n_splits, seed)})  # fmt: skip
-            continue
-        sel = table[table["image"] == name]
-        for subject, grp in sel.groupby("subject", sort=True):
-            pts = grp[["x", "y"]].to_numpy(float)
-            rows.append({"image": name, "subject": subject,
-                         **_metric_row(sal, pts, other, (h, w), s_px, n_splits, seed)})  # fmt: skip
+    index = _match_names(list(dict.fromkeys(table["image"])), names)
+    rows = fixation_rows(
+        cams["maps"], cams["sizes"], index, table, sigma=sigma, sigma_deg=sigma_deg, ppd=ppd,
+        n_splits=n_splits, seed=seed, per_subject=per_subject,
+    )  # fmt: skip
     columns = list(METRIC_COLUMNS)
     if per_subject:
         columns.insert(1, "subject")

@@ -100,6 +100,30 @@ def _file_errors(raw: dict[str, Any], base: Path) -> list[str]:
     analysis = raw.get("analysis")
     if isinstance(analysis, dict):
         check("analysis.fixations", analysis.get("fixations"), "file")
+        errors.extend(_fixation_errors(analysis, base))
+    return errors
+
+
+def _fixation_errors(analysis: dict[str, Any], base: Path) -> list[str]:
+    """The fixation file reads as ``image, x, y[, subject, duration]`` and the CAMs it is compared
+    with are on (which frames it names is checked once the stimuli exist, before training)."""
+    from facepsych.attention.fixations import load_fixations
+
+    fix = analysis.get("fixations")
+    if not isinstance(fix, str):
+        return []
+    errors = []
+    cam = analysis.get("cam")
+    if isinstance(cam, dict) and cam.get("enabled") is False:
+        errors.append(
+            "analysis.fixations: the fixations are compared with the model's CAMs; "
+            "set analysis.cam.enabled: true"
+        )
+    if _resolve(fix, base).is_file():
+        try:
+            load_fixations(_resolve(fix, base))
+        except FacepsychError as exc:
+            errors.append(f"analysis.fixations: {exc}")
     return errors
 
 

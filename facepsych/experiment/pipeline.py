@@ -7,6 +7,9 @@ names, and writes under ``RUN/cells/<cell_id>/`` and ``RUN/training/<cell_id>/``
   p_positive (one row per frame);
 - ``fits.csv``: one row per continuum × condition (the PsychometricFit fields);
 - ``regions.csv``: one row per CAM image (eyes, nose, mouth, other, diagnostic_ratio);
+- ``attention.csv`` (only with ``analysis.fixations``): one row per CAM image that the fixation
+  file names: continuum, condition, step, level, image (the fixation file's name) and the
+  fixation metrics (:mod:`facepsych.experiment.attention`);
 - ``cams.npz``: the fused CAM maps of the first continuum's full-view frames (for the figures);
 - ``done.json`` last (timings, attempt number).
 
@@ -107,16 +110,17 @@ def _cam_regions(
     ident: dict[str, Any],
     continuum: str,
     condition: str,
-) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray]:
-    """CAMs of the chosen steps of one continuum; region shares per image."""
+) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """CAMs of the chosen steps of one continuum; region shares per image. Returns (rows, fused
+    maps (N, h, w), steps, original (W, H) of each frame)."""
     import torch
     from PIL import Image
 
     from facepsych.attention import compute_cams, region_shares
+    from facepsych.experiment.attention import cam_steps
     from facepsych.stimuli import box_masks, region_masks
 
-    steps = list(range(len(cont.frames))) if cam_cfg["steps"] == "all" else cam_cfg["steps"]
-    steps = [s for s in steps if 0 <= s < len(cont.frames)]
+    steps = cam_steps(len(cont.frames), cam_cfg)
     images = [Image.open(cont.frames[s]).convert("RGB") for s in steps]
     x = net.preprocessing.batch(images)
     layers = cam_cfg["layers"] or _default_cam_layers(net)
@@ -148,7 +152,23 @@ def _cam_regions(
                 **{k: float(v) for k, v in shares.items()},
             }
         )
-    return rows, maps, np.asarray(steps)
+    return rows, maps, np.asarray(steps), [img.size for img in images]
+
+
+def _cell_attention(
+    fixations: Any, index: dict[str, int], cont: Any, maps: np.ndarray, steps: np.ndarray,
+    sizes: list[tuple[int, int]], continuum: str, condition: str,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Fixation metrics of the CAM'd frames of one continuum × condition the fixations name
+    (``index``: fixation name -> position in ``steps``)."""
+    from facepsych.experiment.attention import attention_rows
+
+    keys = [
+        {"continuum": continuum, "condition": condition, "step": int(s),
+         "level": float(cont.levels[s])}
+        for s in steps
+    ]  # fmt: skip
+    return attention_rows(fixations, maps, sizes, keys, index)
 
 
 def _default_cam_layers(net: Any) -> list[str]:
@@ -246,15 +266,33 @@ def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
     t = step("cam")
     cam_cfg = cfg["analysis"]["cam"]
     region_rows: list[dict[str, Any]] = []
+    fix_path = cfg["analysis"].get("fixations")
+    fixations, fix_index = None, {}
+    if fix_path and cam_cfg["enabled"]:
+        from facepsych.attention.fixations import load_fixations
+        from facepsych.experiment.attention import cam_sets, match_fixation_frames
+
+        fixations = load_fixations(fix_path)
+        sets = cam_sets(payload["stimuli"], cam_cfg)
+        fix_index = match_fixation_frames(
+            list(dict.fromkeys(fixations["image"])), {k: v[0] for k, v in sets.items()}
+        )
+    att_rows: list[dict[str, Any]] = []
     if cam_cfg["enabled"]:
         first_maps = None
         for (continuum, condition), cont in conts.items():
             if condition not in cam_cfg["conditions"]:
                 continue
-            rows, maps, steps = _cam_regions(
+            rows, maps, steps, sizes = _cam_regions(
                 net, cont, cam_cfg, cfg["analysis"]["regions"], ident, continuum, condition
             )
             region_rows.extend(rows)
+            if fixations is not None:
+                att = _cell_attention(
+                    fixations, fix_index[(continuum, condition)], cont, maps, steps, sizes,
+                    continuum, condition,
+                )  # fmt: skip
+                att_rows.extend({**ident, **row} for row in att)
             if first_maps is None and condition == "full":
                 frames = [_relative(cont.frames[s], run.path) for s in steps]
                 first_maps = (continuum, maps, steps, frames)
@@ -272,6 +310,12 @@ def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
     write_csv(out / "predictions.csv", predictions)
     write_csv(out / "fits.csv", pd.DataFrame(fit_rows))
     write_csv(out / "regions.csv", pd.DataFrame(region_rows))
+    if fixations is not None:
+        from facepsych.attention.pipeline import METRIC_COLUMNS
+        from facepsych.experiment.attention import ATTENTION_KEYS
+
+        columns = [*ID_COLUMNS, *ATTENTION_KEYS, *METRIC_COLUMNS]
+        write_csv(out / "attention.csv", pd.DataFrame(att_rows, columns=columns))
     info = {
         "cell": cell.as_dict(),
         "attempt": attempt,

@@ -4,10 +4,12 @@ Order of work:
 
 1. validate the config, expand the grid into cells, open the run folder (refuse a changed config
    unless ``force``; skip finished cells when ``resume``);
-2. study inputs once: training data, pre-trained backbones (cached), stimuli in every condition,
-   the human reference (``humans.csv``);
+2. study inputs once: stimuli in every condition (then, with ``analysis.fixations``, the check
+   that the fixation file names some CAM'd frame, before anything is trained), training data,
+   pre-trained backbones (cached), the human reference (``humans.csv``);
 3. the unfinished cells, through the chosen executor (:mod:`facepsych.experiment.executors`);
-4. merge the cells' tables in grid order into ``predictions.csv``, ``fits.csv``, ``regions.csv``;
+4. merge the cells' tables in grid order into ``predictions.csv``, ``fits.csv``, ``regions.csv``
+   (and ``attention.csv`` with ``analysis.fixations``);
    score every fit against the humans (``comparison.csv``); write ``manifest.json``;
 5. figures and ``report.html`` (:func:`facepsych.report.build_report`).
 """
@@ -93,9 +95,13 @@ def compare_fits(predictions: pd.DataFrame, fits: pd.DataFrame, humans: Any) -> 
     return pd.DataFrame(rows)
 
 
-def merge_tables(run: RunFolder, cells: list[Cell]) -> dict[str, pd.DataFrame]:
+def merge_tables(
+    run: RunFolder, cells: list[Cell], *, attention: bool = False
+) -> dict[str, pd.DataFrame]:
+    """The cells' tables concatenated in grid order (``attention.csv`` too with ``attention``)."""
     out = {}
-    for name in ("predictions.csv", "fits.csv", "regions.csv"):
+    names = ("predictions.csv", "fits.csv", "regions.csv")
+    for name in (*names, "attention.csv") if attention else names:
         frames = [read_cell_table(run, c.cell_id, name) for c in cells]
         frames = [f for f in frames if len(f)]
         out[name] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -146,9 +152,22 @@ def run_experiment(
 
     timings: dict[str, float] = {}
     t = time.time()
+    stimuli = prepare_stimuli(cfg, run)
+    if cfg.analysis.fixations:  # which frames the fixations name: known before any training
+        from facepsych.experiment.attention import check_fixations
+
+        fix_info = check_fixations(
+            cfg.analysis.fixations, [s.as_dict() for s in stimuli], cfg.analysis.cam.model_dump()
+        )
+        manifest["fixations"] = fix_info
+        if fix_info["unmatched"]:
+            log(
+                f"fixations: {fix_info['matched']} of {fix_info['images']} image(s) name a CAM'd "
+                f"frame; not compared: {', '.join(fix_info['unmatched'][:3])}"
+                + (" …" if len(fix_info["unmatched"]) > 3 else "")
+            )
     data_path, data_format, data_notes = prepare_data(cfg)
     sources, pretrain_info = prepare_weights(cfg, log=log)
-    stimuli = prepare_stimuli(cfg, run)
     humans = prepare_humans(cfg, run)
     timings["prepare_s"] = time.time() - t
 
@@ -205,9 +224,11 @@ def run_experiment(
     timings["cells_s"] = time.time() - t
 
     t = time.time()
-    tables = merge_tables(run, cells)
+    tables = merge_tables(run, cells, attention=bool(cfg.analysis.fixations))
     for name, df in tables.items():
         write_csv(run.path / name, df)
+    if not cfg.analysis.fixations:  # a --force rerun without fixations: no stale table
+        (run.path / "attention.csv").unlink(missing_ok=True)
     comparison = compare_fits(tables["predictions.csv"], tables["fits.csv"], humans)
     write_csv(run.path / "comparison.csv", comparison)
     timings["merge_s"] = time.time() - t

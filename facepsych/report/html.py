@@ -3,8 +3,9 @@
 Built from the folder alone (``manifest.json`` and the CSV tables), so ``facepsych report RUN_DIR``
 can rebuild it anywhere. Figures are regenerated into ``figures/`` and embedded as base64 PNG
 ``data:`` URIs: the page needs no other file and no network. Sections: summary and findings, scale
-reductions (when the config states them), the human-likeness ranking table, the figures, the
-per-cell table, and the full manifest.
+reductions (when the config states them), the human-likeness ranking table, model attention vs
+human fixations (when the run has ``attention.csv``), the figures, the per-cell table, and the
+full manifest.
 """
 
 from __future__ import annotations
@@ -253,6 +254,58 @@ def _scale_table(notes: dict[str, Any]) -> str:
     )
 
 
+ATTENTION_METRICS = (("nss", "NSS"), ("cc", "CC"), ("sim", "SIM"), ("kl_div", "KL"),
+                     ("auc_judd", "AUC-Judd"))  # fmt: skip
+
+
+def attention_summary(att: pd.DataFrame) -> pd.DataFrame:
+    """Per series (model · weights · variant) × condition: mean of each fixation metric with a
+    95% t interval over images (each image's value first averaged over seeds), and n images."""
+    from facepsych.experiment.summary import _series, mean_ci
+
+    df = att.assign(series=_series(att))
+    keys = ["series", "condition", "continuum", "step", "image"]
+    cols = [c for c, _ in ATTENTION_METRICS]
+    per_image = df.groupby(keys, sort=False)[cols].mean().reset_index()
+    rows = []
+    for (series, cond), grp in per_image.groupby(["series", "condition"], sort=False):
+        row: dict[str, Any] = {"series": series, "condition": cond, "n_images": len(grp)}
+        for col, _ in ATTENTION_METRICS:
+            iv = mean_ci(grp[col])
+            row.update({col: iv.mean, f"{col}_lo": iv.lo, f"{col}_hi": iv.hi})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _attention_table(att: pd.DataFrame) -> str:
+    """The "Model attention vs human fixations" section (empty without fixation rows)."""
+    if not len(att):
+        return ""
+    summary = attention_summary(att)
+
+    def cell(r: pd.Series, col: str) -> str:
+        m, lo, hi = r[col], r[f"{col}_lo"], r[f"{col}_hi"]
+        if not np.isfinite(m):
+            return "–"
+        return f"{m:.2f} [{lo:.2f}, {hi:.2f}]" if np.isfinite(lo) else f"{m:.2f}"
+
+    head = "".join(f"<th>{label}</th>" for _, label in ATTENTION_METRICS)
+    body = "".join(
+        f"<tr><td class='l'>{html.escape(str(r['series']))}</td>"
+        f"<td class='l'>{html.escape(str(r['condition']))}</td>"
+        + "".join(f"<td>{cell(r, col)}</td>" for col, _ in ATTENTION_METRICS)
+        + f"<td>{r['n_images']}</td></tr>"
+        for _, r in summary.iterrows()
+    )
+    return (
+        "<h2>Model attention vs human fixations</h2><p>Fused CAM of each frame the fixation file "
+        "names against the human fixations on it: mean [95% t interval over images; seeds "
+        "averaged per image]. Higher is more human-like for NSS, CC, SIM and AUC-Judd (0.5 = "
+        "chance); lower for KL.</p><table><tr><th class='l'>series</th><th class='l'>condition"
+        f"</th>{head}<th>images</th></tr>{body}</table>"
+    )
+
+
 def build_report(run_dir: str | Path) -> Path:
     """Write ``RUN/report.html`` from the run folder (see the module docstring); return its path."""
     from facepsych.experiment.summary import findings, ranking_table
@@ -328,6 +381,7 @@ def build_report(run_dir: str | Path) -> Path:
                 left=("series",),
             ),
         ]
+    parts.append(_attention_table(_read(run, "attention.csv")))
     parts.append("<h2>Figures</h2>")
     for png, caption in made:
         parts.append(f"<figure>{_img(png)}<figcaption>{html.escape(caption)}</figcaption></figure>")
