@@ -136,7 +136,10 @@ def train_cmd(
     ] = False,
     cache_dir: Annotated[
         Path | None,
-        typer.Option(help="Feature cache folder (default ~/.cache/facepsych/features)."),
+        typer.Option(
+            help="Feature cache folder (default: features/ in $FACEPSYCH_CACHE or "
+            "~/.cache/facepsych)."
+        ),
     ] = None,
     device: Annotated[str, typer.Option(help="cpu | cuda | auto")] = "cpu",
     standardize: Annotated[

@@ -19,15 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from facepsych.errors import FacepsychError
+from facepsych.paths import cache_root
 
 
 def cache_dir() -> Path:
-    """The cache root (see the module docstring)."""
-    env = os.environ.get("FACEPSYCH_CACHE")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "facepsych"
+    """The cache root (see the module docstring and :func:`facepsych.paths.cache_root`)."""
+    return cache_root()
 
 
 def cache_key(settings: dict[str, Any]) -> str:

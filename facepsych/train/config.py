@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -12,9 +11,12 @@ BALANCE_MODES = ("none", "weights", "sampler")
 
 
 def default_cache_dir() -> Path:
-    """``$FACEPSYCH_CACHE`` or ``~/.cache/facepsych/features``."""
-    env = os.environ.get("FACEPSYCH_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "facepsych" / "features"
+    """``<cache root>/features`` (root: ``$FACEPSYCH_CACHE``, else ``$XDG_CACHE_HOME/facepsych``,
+    else ``~/.cache/facepsych``; see :mod:`facepsych.paths`), the same folder the experiment
+    runner uses."""
+    from facepsych.paths import cache_root
+
+    return cache_root() / "features"
 
 
 @dataclass

@@ -281,3 +281,15 @@ def test_standardize_sets_training_statistics_and_survives_load_run(
         net.standardize.std.numpy(), np.maximum(sd, floor), rtol=1e-4, atol=1e-5
     )
     assert result.mode == ("cached" if cache else "full-forward")
+
+
+def test_default_feature_cache_is_the_features_folder_of_the_one_cache_root(monkeypatch, tmp_path):
+    from facepsych.experiment.cache import cache_dir
+    from facepsych.train.config import default_cache_dir
+
+    monkeypatch.setenv("FACEPSYCH_CACHE", str(tmp_path / "c"))
+    assert default_cache_dir() == tmp_path / "c" / "features" == cache_dir() / "features"
+    monkeypatch.delenv("FACEPSYCH_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "facepsych" / "features"
+    assert TrainConfig().resolved_cache_dir() == default_cache_dir()
