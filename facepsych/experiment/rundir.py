@@ -29,7 +29,14 @@ from facepsych.errors import FacepsychError
 from facepsych.train.atomic import atomic_write
 
 MANIFEST = "manifest.json"
-MERGED_TABLES = ("predictions.csv", "fits.csv", "humans.csv", "comparison.csv", "regions.csv")
+MERGED_TABLES = (
+    "predictions.csv",
+    "fits.csv",
+    "humans.csv",
+    "comparison.csv",
+    "regions.csv",
+    "attention.csv",
+)
 
 
 def read_csv_or_empty(path: Path) -> pd.DataFrame:

@@ -227,8 +227,6 @@ def run_experiment(
     tables = merge_tables(run, cells, attention=bool(cfg.analysis.fixations))
     for name, df in tables.items():
         write_csv(run.path / name, df)
-    if not cfg.analysis.fixations:  # a --force rerun without fixations: no stale table
-        (run.path / "attention.csv").unlink(missing_ok=True)
     comparison = compare_fits(tables["predictions.csv"], tables["fits.csv"], humans)
     write_csv(run.path / "comparison.csv", comparison)
     timings["merge_s"] = time.time() - t

@@ -183,6 +183,35 @@ def response_spans(predictions: pd.DataFrame, condition: str = "full") -> pd.Dat
     return pd.DataFrame(rows, columns=[*cols, "span"])
 
 
+def _pretraining_verdicts(df: pd.DataFrame, measures: dict[str, str]) -> list[str]:
+    """Second − first weight label (e.g. face − object) of the same model and variant, for each
+    column → name in ``measures``."""
+    out: list[str] = []
+    labels = list(dict.fromkeys(df["weights"].astype(str)))
+    if len(labels) < 2:
+        return out
+    a, b = labels[0], labels[1]
+    for (model, variant), g in df.groupby(["model", "variant"], sort=False):
+        ga, gb = g[g["weights"] == a], g[g["weights"] == b]
+        if len(ga) and len(gb):
+            name = model + ("" if variant == "plain" else f" ({variant})")
+            for col, what in measures.items():
+                out.append(_verdict(diff_ci(ga[col], gb[col]), f"{name} {what}", a, b))
+    return out
+
+
+def _excitation_verdicts(df: pd.DataFrame, measures: dict[str, str]) -> list[str]:
+    """fe-alexnet − alexnet with the same weights, for each column → name in ``measures``."""
+    out: list[str] = []
+    for w, g in df.groupby("weights", sort=False):
+        ga, gb = g[g["arch"] == "alexnet"], g[g["arch"] == "fe-alexnet"]
+        if len(ga) and len(gb):
+            for col, what in measures.items():
+                iv = diff_ci(ga[col], gb[col])
+                out.append(_verdict(iv, f"{what} with {w} weights", "alexnet", "fe-alexnet"))
+    return out
+
+
 def span_findings(predictions: pd.DataFrame) -> list[str]:
     """Response span per series and its face − object style differences (95% CIs)."""
     spans = response_spans(predictions)
@@ -194,25 +223,8 @@ def span_findings(predictions: pd.DataFrame) -> list[str]:
         "Response span, P(positive) at the most positive minus the most negative level (full "
         "faces; humans ≈ 1, a network that ignores expression 0): " + "; ".join(parts) + "."
     ]
-    labels = list(dict.fromkeys(spans["weights"].astype(str)))
-    if len(labels) >= 2:
-        a, b = labels[0], labels[1]
-        for (model, variant), g in spans.groupby(["model", "variant"], sort=False):
-            ga, gb = g[g["weights"] == a], g[g["weights"] == b]
-            if len(ga) and len(gb):
-                name = model + ("" if variant == "plain" else f" ({variant})")
-                out.append(_verdict(diff_ci(ga["span"], gb["span"]), f"{name} span", a, b))
-    for w, g in spans.groupby("weights", sort=False):
-        ga, gb = g[g["arch"] == "alexnet"], g[g["arch"] == "fe-alexnet"]
-        if len(ga) and len(gb):
-            out.append(
-                _verdict(
-                    diff_ci(ga["span"], gb["span"]),
-                    f"span with {w} weights",
-                    "alexnet",
-                    "fe-alexnet",
-                )
-            )
+    out += _pretraining_verdicts(spans, {"span": "span"})
+    out += _excitation_verdicts(spans, {"span": "span"})
     # occlusion: paired change of span against the full face of the same cell and continuum
     base = spans.set_index(["cell_id", "continuum"])["span"]
     for cond in ("eyes", "nose", "mouth"):
@@ -255,32 +267,9 @@ def findings(
         )
     full = fits[fits["condition"] == "full"]
     # pre-training: the same model and variant under different weight labels
-    labels = list(dict.fromkeys(full["weights"].astype(str)))
-    if len(labels) >= 2:
-        a, b = labels[0], labels[1]
-        for (model, variant), g in full.groupby(["model", "variant"], sort=False):
-            ga, gb = g[g["weights"] == a], g[g["weights"] == b]
-            if len(ga) and len(gb):
-                name = model + ("" if variant == "plain" else f" ({variant})")
-                out.append(_verdict(diff_ci(ga["pse"], gb["pse"]), f"{name} PSE", a, b))
-                out.append(_verdict(diff_ci(ga["slope"], gb["slope"]), f"{name} slope", a, b))
+    out += _pretraining_verdicts(full, {"pse": "PSE", "slope": "slope"})
     # excitation: fe-alexnet vs alexnet with the same weights
-    for w, g in full.groupby("weights", sort=False):
-        ga, gb = g[g["arch"] == "alexnet"], g[g["arch"] == "fe-alexnet"]
-        if len(ga) and len(gb):
-            out.append(
-                _verdict(
-                    diff_ci(ga["pse"], gb["pse"]), f"PSE with {w} weights", "alexnet", "fe-alexnet"
-                )
-            )
-            out.append(
-                _verdict(
-                    diff_ci(ga["slope"], gb["slope"]),
-                    f"slope with {w} weights",
-                    "alexnet",
-                    "fe-alexnet",
-                )
-            )
+    out += _excitation_verdicts(full, {"pse": "PSE", "slope": "slope"})
     # occlusion: paired shift against the full face of the same cell and continuum
     base = full.set_index(["cell_id", "continuum"])["pse"]
     for cond in ("eyes", "nose", "mouth"):
