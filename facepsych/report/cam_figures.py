@@ -78,9 +78,11 @@ def cam_grid(
     title: str | None = None,
     alpha: float = 0.5,
     cell_inches: float = 1.3,
+    horizontal_row_labels: bool = False,
 ) -> Path:
     """Grid of overlays: ``cells[r][c] = (image, cam)`` (e.g. rows = models, columns = continuum
-    steps), with row and column labels; ``None`` cells stay blank."""
+    steps), with row and column labels (``horizontal_row_labels`` for long ones, e.g. model
+    series); ``None`` cells stay blank."""
     n_rows = len(cells)
     n_cols = max((len(r) for r in cells), default=0)
     if n_rows == 0 or n_cols == 0:
@@ -100,7 +102,10 @@ def cam_grid(
             if cell is not None:
                 ax.imshow(overlay(cell[0], cell[1], alpha=alpha))
             if row_labels is not None and c == 0:
-                ax.set_ylabel(row_labels[r], fontsize=8)
+                if horizontal_row_labels:
+                    ax.set_ylabel(row_labels[r], fontsize=7, rotation=0, ha="right", va="center")
+                else:
+                    ax.set_ylabel(row_labels[r], fontsize=8)
             if col_labels is not None and r == 0:
                 ax.set_title(col_labels[c], fontsize=8)
     if title:

@@ -230,37 +230,35 @@ def region_share_bars(regions: pd.DataFrame, out: Path, condition: str = "full")
 def cam_grid(
     cams: list[tuple[str, dict]], out: Path, max_cols: int = 6, root: Path | None = None
 ) -> Path:
-    """Rows = models, columns = continuum steps: each frame with its fused CAM overlaid (jet,
-    alpha 0.45). ``cams``: (label, arrays from a cell's ``cams.npz``); relative frame paths are
-    taken from ``root``."""
-    from PIL import Image
+    """Rows = models, columns = up to ``max_cols`` evenly spaced continuum steps: each frame with
+    its fused CAM overlaid (α 0.45), drawn by :func:`facepsych.report.cam_figures.cam_grid`.
+    ``cams``: (label, arrays from a cell's ``cams.npz``); relative frame paths are taken from
+    ``root``."""
+    from facepsych.report.cam_figures import cam_grid as overlay_grid
 
     rows = [c for c in cams if len(c[1]["steps"])]
-    n_steps = len(rows[0][1]["steps"]) if rows else 1
+    if not rows:
+        raise ValueError("cam_grid needs at least one model with CAMs")
+    n_steps = len(rows[0][1]["steps"])
     pick = np.unique(np.linspace(0, n_steps - 1, min(max_cols, n_steps)).round().astype(int))
-    fig, axes = plt.subplots(
-        max(len(rows), 1),
-        len(pick),
-        figsize=(1.6 * len(pick) + 1.5, 1.6 * max(len(rows), 1)),
-        squeeze=False,
+
+    def frame(arrs: dict, k: int) -> Path:
+        f = Path(str(arrs["frames"][k]))
+        return f if f.is_absolute() or root is None else Path(root) / f
+
+    cells = [
+        [(frame(arrs, k), np.asarray(arrs["maps"][k], dtype=np.float32)) for k in pick]
+        for _, arrs in rows
+    ]
+    return overlay_grid(
+        cells,
+        out,
+        row_labels=[label for label, _ in rows],
+        col_labels=[f"step {int(rows[0][1]['steps'][k])}" for k in pick],
+        title="LayerCAM / Grad-CAM overlays along the continuum",
+        alpha=0.45,
+        horizontal_row_labels=True,
     )
-    for i, (label, arrs) in enumerate(rows):
-        for j, k in enumerate(pick):
-            ax = axes[i][j]
-            cam = np.asarray(arrs["maps"][k], dtype=float)
-            frame = Path(str(arrs["frames"][k]))
-            frame = frame if frame.is_absolute() or root is None else Path(root) / frame
-            img = Image.open(frame).convert("RGB").resize(cam.shape[::-1])
-            ax.imshow(img)
-            ax.imshow(cam, cmap="jet", alpha=0.45, vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if i == 0:
-                ax.set_title(f"step {int(arrs['steps'][k])}", fontsize=8)
-            if j == 0:
-                ax.set_ylabel(label, fontsize=7, rotation=0, ha="right", va="center")
-    fig.suptitle("LayerCAM / Grad-CAM overlays along the continuum", fontsize=10)
-    return save_figure(fig, out)
 
 
 def learning_curves(metrics: dict[str, pd.DataFrame], out: Path) -> Path:

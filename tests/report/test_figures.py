@@ -75,3 +75,31 @@ def test_fitted_curve_uses_each_fits_function_and_skips_failed_fits():
     three = pd.concat([fits, fits.iloc[[1]]], ignore_index=True)
     assert _mean_fitted_curve(three, x) is None
     assert _mean_fitted_curve(three, x, min_share=0.3) is not None
+
+
+def test_experiment_cam_grid_draws_picked_steps_and_refuses_no_cams(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from facepsych.report import cam_figures, figures
+
+    for k in range(5):
+        Image.new("RGB", (16, 16), (40 * k, 0, 0)).save(tmp_path / f"step_{k:02d}.png")
+    arrs = {
+        "maps": np.random.default_rng(0).random((5, 4, 4)).astype(np.float16),
+        "steps": np.arange(5),
+        "frames": np.asarray([f"step_{k:02d}.png" for k in range(5)]),
+    }
+    seen = {}
+
+    def spy(cells, path, **kw):
+        seen.update(kw, n_rows=len(cells), n_cols=len(cells[0]), first=cells[0][0][0])
+        return path
+
+    monkeypatch.setattr(cam_figures, "cam_grid", spy)
+    figures.cam_grid([("alexnet · face", arrs)], tmp_path / "g.png", max_cols=3, root=tmp_path)
+    assert (seen["n_rows"], seen["n_cols"]) == (1, 3)
+    assert seen["col_labels"] == ["step 0", "step 2", "step 4"]
+    assert seen["row_labels"] == ["alexnet · face"] and seen["horizontal_row_labels"]
+    assert seen["first"] == tmp_path / "step_00.png"  # relative frames resolved from root
+    with pytest.raises(ValueError, match="at least one model with CAMs"):
+        figures.cam_grid([("x", {**arrs, "steps": np.arange(0)})], tmp_path / "h.png")
