@@ -87,15 +87,20 @@ def human_band(run: Path) -> figs.HumanBand:
     return figs.HumanBand(label=label, pse_mean=pse_mean, pse_sd=pse_sd, slope=slope, curve=curve)
 
 
-def make_figures(run: Path, manifest: dict[str, Any]) -> list[tuple[Path, str]]:
-    """(png, caption) of every figure the run's tables support."""
+def make_figures(
+    run: Path,
+    manifest: dict[str, Any],
+    preds: pd.DataFrame,
+    fits: pd.DataFrame,
+    regions: pd.DataFrame,
+    band: figs.HumanBand,
+) -> list[tuple[Path, str]]:
+    """(png, caption) of every figure the run's tables (read once by :func:`build_report`)
+    support."""
     out = run / "figures"
     from facepsych.experiment.summary import mask_failed
 
-    preds, fits = _read(run, "predictions.csv"), _read(run, "fits.csv")
     fits = mask_failed(fits) if len(fits) else fits
-    regions = _read(run, "regions.csv")
-    band = human_band(run)
     made: list[tuple[Path, str]] = []
     if len(preds) and len(fits):
         made.append(
@@ -330,7 +335,7 @@ def build_report(run_dir: str | Path) -> Path:
     rank = (
         ranking_table(fits, band.pse_mean, band.pse_sd, band.slope) if len(fits) else pd.DataFrame()
     )
-    made = make_figures(run, manifest)
+    made = make_figures(run, manifest, preds, fits, regions, band)
 
     cells = manifest.get("cells", [])
     n_cont = len({s["continuum"] for s in manifest.get("stimuli", [])})
