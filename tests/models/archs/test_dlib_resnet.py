@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from facepsych.models.archs import build_features, load_packaged_weights
@@ -66,3 +67,12 @@ def test_parameter_count_and_layers():
     convs = [m for m in features.modules() if isinstance(m, torch.nn.Conv2d)]
     params = sum(p.numel() for p in features.parameters()) + 256 * 128
     assert len(convs) == 29 and params == 5_614_592
+
+
+@pytest.mark.slow
+def test_neutral_faces_find_the_same_person_smiling(london_landmarks):
+    from tests.models.archs.conftest import rank1_neutral_to_smiling
+
+    packaged_path("dlib-resnet")
+    assert len(london_landmarks) == 80
+    assert rank1_neutral_to_smiling("dlib-resnet", "dlib", 150, london_landmarks) == 1.0
