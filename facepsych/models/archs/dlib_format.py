@@ -92,9 +92,12 @@ def _ints(data: bytes | memoryview, pos: int, n: int) -> tuple[list[int], int]:
     return out, pos
 
 
-def _next_record(data: bytes, pos: int) -> tuple[str, int] | None:
-    found = [(data.find(marker, pos), kind) for kind, marker in _MARKERS.items()]
-    found = [(at, kind) for at, kind in found if at >= 0]
+def _next_record(data: bytes, pos: int, ahead: dict[str, int]) -> tuple[str, int] | None:
+    """The next record name at or after ``pos``; ``ahead`` caches each marker's next offset."""
+    for kind, marker in _MARKERS.items():
+        if -1 < ahead.get(kind, pos - 1) < pos or kind not in ahead:
+            ahead[kind] = data.find(marker, pos)
+    found = [(at, kind) for kind, at in ahead.items() if at >= pos]
     if not found:
         return None
     at, kind = min(found)
@@ -142,8 +145,9 @@ def parse_dlib_net(data: bytes, name: str = "dlib model") -> list[DlibLayer]:
     data = bytes(data)
     layers: list[DlibLayer] = []
     pos = 0
+    ahead: dict[str, int] = {}
     try:
-        while (record := _next_record(data, pos)) is not None:
+        while (record := _next_record(data, pos, ahead)) is not None:
             kind, pos = record
             layer, pos = _READERS[kind](data, pos)
             layers.append(layer)
