@@ -103,9 +103,13 @@ class Preprocessing:
         return ((tensor * std + mean) / self.scale).clamp(0.0, 1.0)
 
     def as_dict(self) -> dict:
+        """Plain fields; ``per_image`` only when set, so fixed-statistics dicts (and the feature
+        cache keys made from them) are those of a Preprocessing without the field."""
         out = asdict(self)
         out["mean"] = list(self.mean)
         out["std"] = list(self.std)
+        if not self.per_image:
+            del out["per_image"]
         return out
 
     @classmethod

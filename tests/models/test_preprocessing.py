@@ -112,7 +112,8 @@ def test_prewhiten_is_facenets_per_image_standardisation():
     assert Preprocessing.from_dict(prep.as_dict()) == prep and prep.per_image
 
 
-def test_from_dict_of_a_dict_without_per_image():
+def test_fixed_statistics_dicts_have_no_per_image_field():
     data = preprocessing_for("half", image_size=8).as_dict()
-    del data["per_image"]
+    assert set(data) == {"name", "image_size", "mean", "std", "scale"}
     assert Preprocessing.from_dict(data) == preprocessing_for("half", image_size=8)
+    assert preprocessing_for("prewhiten", image_size=8).as_dict()["per_image"] is True

@@ -122,7 +122,7 @@ def build_dlib_resnet() -> DlibResNetFeatures:
     return DlibResNetFeatures()
 
 
-def _conv_keys(features: nn.Module) -> list[tuple[str, str]]:
+def _conv_keys() -> list[tuple[str, str]]:
     """(conv prefix, affine prefix) pairs in forward order."""
     pairs = [("conv", "affine")]
     for index, (_, blocks, _) in enumerate(STAGES, start=1):
@@ -144,7 +144,7 @@ def dlib_state_dict(
     if layers and layers[-1].kind == "fc":
         fc = torch.from_numpy(np.ascontiguousarray(layers[-1].weight))
         layers = layers[:-1]
-    pairs = _conv_keys(None)
+    pairs = _conv_keys()
     kinds = [layer.kind for layer in layers]
     if kinds != ["con", "affine"] * len(pairs):
         raise FacepsychError(

@@ -298,6 +298,12 @@ class FacenetEmbedding(nn.Module):
         self.features = features
         self.bottleneck = nn.Linear(OUT_CHANNELS, EMBEDDING_SIZE, bias=False)
         self.norm = nn.BatchNorm1d(EMBEDDING_SIZE, eps=0.001)
+        expected = {f"bottleneck.{k}" for k in self.bottleneck.state_dict()}
+        expected |= {f"norm.{k}" for k in self.norm.state_dict() if k != "num_batches_tracked"}
+        if set(head) != expected:
+            raise FacepsychError(
+                f"facenet embedding head needs {sorted(expected)}, the graph gave {sorted(head)}"
+            )
         self.load_state_dict(head, strict=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
