@@ -58,13 +58,16 @@ INSTALL_HINT = 'pip install -e ".[landmarks]"'
 class CropSettings:
     """How images are cut before any network sees them: ``mode`` ``none`` (as given) or
     ``face`` (aligned ``size`` × ``size`` chip with ``padding``; ``detector`` for photos without
-    landmarks, HOG ``upsample`` steps)."""
+    landmarks, HOG ``upsample`` steps; when no face is found, one retry on the image framed by a
+    grey border ``retry_padding`` × its longer side wide, which finds faces cropped so tightly
+    that the chin or forehead leaves the frame; 0 = no retry)."""
 
     mode: str = "none"
     size: int = DEFAULT_CHIP_SIZE
     padding: float = DEFAULT_PADDING
     detector: str = "dlib5"
     upsample: int = 1
+    retry_padding: float = 0.5
 
     def __post_init__(self) -> None:
         if self.mode not in CROP_MODES:
@@ -79,6 +82,10 @@ class CropSettings:
             raise FacepsychError(f"crop padding must be a number >= 0, got {self.padding}")
         if int(self.upsample) != self.upsample or int(self.upsample) < 0:
             raise FacepsychError(f"detector upsample must be an integer >= 0, got {self.upsample}")
+        if not np.isfinite(float(self.retry_padding)) or float(self.retry_padding) < 0:
+            raise FacepsychError(
+                f"detector retry_padding must be a number >= 0, got {self.retry_padding}"
+            )
 
     @property
     def enabled(self) -> bool:
@@ -176,24 +183,38 @@ def _dlib_models(detector: str):
 
 
 def detect_face_landmarks(
-    image: Image.Image, *, detector: str = "dlib5", upsample: int = 1, name: str = "the image"
+    image: Image.Image,
+    *,
+    detector: str = "dlib5",
+    upsample: int = 1,
+    retry_padding: float = 0.5,
+    name: str = "the image",
 ) -> tuple[np.ndarray, str]:
-    """Landmarks of the largest face dlib finds: ``((5, 2), "dlib5")`` or ``((68, 2), "ibug68")``.
-    No face → ``FacepsychError`` naming the image."""
+    """Landmarks of the largest face dlib finds: ``((5, 2), "dlib5")`` or ``((68, 2), "ibug68")``,
+    in the image's pixels. None found → one retry on the image inside a grey (128) border of
+    ``k = round(retry_padding · max(W, H))`` pixels (points shifted back by ``k``); still none →
+    ``FacepsychError`` naming the image."""
     if detector not in DETECTORS:
         raise FacepsychError(f"unknown face detector {detector!r} (use {' or '.join(DETECTORS)})")
     find, predict, lock = _dlib_models(detector)
     rgb = np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
+    attempts = [0]
+    if retry_padding > 0:
+        attempts.append(int(round(retry_padding * max(rgb.shape[:2]))))
     with lock:  # one detection at a time: loaders decode in threads
-        rects = list(find(rgb, int(upsample)))
-        if not rects:
-            raise FacepsychError(
-                f"no face found in {name} (--crop face needs one; --skip-bad skips such images)"
-            )
-        rect = max(rects, key=lambda r: r.width() * r.height())
-        shape = predict(rgb, rect)
-        pts = np.array([[shape.part(i).x, shape.part(i).y] for i in range(shape.num_parts)], float)
-    return pts, "dlib5" if detector == "dlib5" else "ibug68"
+        for k in attempts:
+            framed = rgb
+            if k:
+                framed = np.pad(rgb, ((k, k), (k, k), (0, 0)), constant_values=128)
+            rects = list(find(framed, int(upsample)))
+            if rects:
+                rect = max(rects, key=lambda r: r.width() * r.height())
+                shape = predict(framed, rect)
+                pts = [[shape.part(i).x - k, shape.part(i).y - k] for i in range(shape.num_parts)]
+                return np.array(pts, float), "dlib5" if detector == "dlib5" else "ibug68"
+    raise FacepsychError(
+        f"no face found in {name} (--crop face needs one; --skip-bad skips such images)"
+    )
 
 
 # ----------------------------------------------------------------------------------- one image
@@ -267,8 +288,9 @@ class FaceCropper:
         label = name or (str(path) if path is not None else "the image")
         s = self.settings
         pts, detected = detect_face_landmarks(
-            image, detector=s.detector, upsample=s.upsample, name=label
-        )
+            image, detector=s.detector, upsample=s.upsample, retry_padding=s.retry_padding,
+            name=label,
+        )  # fmt: skip
         return pts, detected, f"{s.detector} detection"
 
     def crop(
@@ -416,8 +438,9 @@ class CroppedFaceDataset(FaceDataset):
                 return side[0], chip_scheme(side[0], side[1]), "sidecar"
         s = self.crop_settings
         pts, scheme = detect_face_landmarks(
-            image, detector=s.detector, upsample=s.upsample, name=self.describe(image_id)
-        )
+            image, detector=s.detector, upsample=s.upsample, retry_padding=s.retry_padding,
+            name=self.describe(image_id),
+        )  # fmt: skip
         return pts, scheme, f"{s.detector} detection"
 
     def load_image(self, sample: Sample | str) -> Image.Image:
