@@ -167,21 +167,3 @@ def test_smiling_photo_without_template_is_detected():
     face = FaceCropper("face").crop(Image.open(photo).convert("RGB"), path=photo)
     assert face.source == "dlib5 detection" and face.image.size == (224, 224)
     np.testing.assert_allclose(eye_centres(face.landmarks, "dlib5"), chip_eye_targets(224))
-
-
-@needs_london
-def test_a_face_cropped_too_tightly_is_found_inside_a_grey_border():
-    """London 001 cut to its inner face (forehead and chin out of frame): HOG finds no face until
-    the retry frames it; the points come back in the crop's own pixels."""
-    pytest.importorskip("dlib")
-    from facepsych.data.crop import detect_face_landmarks
-
-    full = Image.open(LONDON / "neutral" / "001.jpg").convert("RGB")
-    whole, _ = detect_face_landmarks(full)
-    box = (260, 280, 420, 430)
-    tight = full.crop(box)
-    with pytest.raises(FacepsychError, match="no face found in the image"):
-        detect_face_landmarks(tight, retry_padding=0)
-    pts, scheme = detect_face_landmarks(tight)
-    assert scheme == "dlib5"
-    assert np.abs(pts + box[:2] - whole).max() <= 2.0
