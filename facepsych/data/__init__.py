@@ -11,6 +11,7 @@ from facepsych.data.crop import (
     crop_continuum,
     crop_dataset,
     crop_images,
+    crop_of_run,
     parse_crop,
 )
 from facepsych.data.dataset import FaceDataset, ImageRef, Sample
@@ -24,6 +25,7 @@ __all__ = [
     "crop_continuum",
     "crop_dataset",
     "crop_images",
+    "crop_of_run",
     "parse_crop",
     "FORMATS",
     "FaceDataset",

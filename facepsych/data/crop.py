@@ -121,6 +121,15 @@ def parse_crop(value) -> CropSettings:
     raise FacepsychError(f"unknown crop {value!r} (use face or none)")
 
 
+def crop_of_run(config: Mapping) -> CropSettings:
+    """The crop a training run used, from its ``config.json``: the top-level ``crop``, else the
+    data summary's ``crop`` (written by :meth:`CroppedFaceDataset.summary`), else none."""
+    if config.get("crop") is not None:
+        return parse_crop(config["crop"])
+    data = config.get("data") or {}
+    return parse_crop(data.get("crop") if isinstance(data, Mapping) else None)
+
+
 # ----------------------------------------------------------------------------------- one image
 
 

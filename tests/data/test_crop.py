@@ -15,6 +15,7 @@ from facepsych.data.crop import (
     crop_continuum,
     crop_dataset,
     crop_images,
+    crop_of_run,
     parse_crop,
     read_landmark_table,
 )
@@ -80,6 +81,10 @@ def test_lab_dataset_crop_uses_its_landmarks_csv(lab_set):
     assert cropped.fingerprint() == crop_dataset(ds, CropSettings("face", size=48)).fingerprint()
     assert crop_dataset(ds, "none") is ds
     assert cropped.summary()["crop"]["size"] == 48
+    # a run's config.json records it; predict and cam read it back
+    assert crop_of_run({"data": cropped.summary()}) == CropSettings("face", size=48)
+    assert crop_of_run({"crop": "face", "data": {}}) == CropSettings("face")
+    assert crop_of_run({"data": ds.summary()}) == CropSettings()
 
 
 def test_images_of_a_lab_folder_find_the_table(lab_set):
