@@ -1,6 +1,8 @@
 """facepsych.attention: where a network looks, and how that compares with where people look.
 
 - CAMs: :func:`compute_cams` (Grad-CAM, LayerCAM; any layer by module path; multi-layer fusion).
+- Continua: :func:`cam_continuum` with :class:`CamSettings` (the per-continuum CAM work of both
+  ``facepsych cam`` and the study runner), :func:`default_cam_layer`.
 - Regions: :func:`region_shares` (eyes / nose / mouth / other, diagnostic ratio),
   :func:`vertical_profile`, :func:`region_rows` (tidy rows).
 - Fixations: :func:`fixation_density`, :func:`load_fixations`; metrics :func:`nss`, :func:`cc`,
@@ -9,6 +11,13 @@
 """
 
 from facepsych.attention.cam import CamResult, GradCam, LayerCam, compute_cams, fuse_cams
+from facepsych.attention.continuum import (
+    CamSettings,
+    cam_continuum,
+    cam_images,
+    cam_steps,
+    default_cam_layer,
+)
 from facepsych.attention.fixations import (
     fixation_density,
     fixation_map,
@@ -36,15 +45,20 @@ from facepsych.attention.regions import (
 __all__ = [
     "REGION_COLUMNS",
     "CamResult",
+    "CamSettings",
     "GradCam",
     "LayerCam",
     "VerticalProfile",
     "auc_borji",
     "auc_judd",
     "auc_shuffled",
+    "cam_continuum",
+    "cam_images",
+    "cam_steps",
     "cc",
     "companion_masks",
     "compute_cams",
+    "default_cam_layer",
     "fixation_density",
     "fixation_map",
     "fuse_cams",
