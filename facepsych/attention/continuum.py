@@ -147,6 +147,16 @@ def cam_images(
     )
 
 
+def _load_rgb(path):
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            return img.convert("RGB")
+    except (OSError, UnidentifiedImageError) as exc:
+        raise FacepsychError(f"cannot read image {path}: {exc}".splitlines()[0]) from exc
+
+
 def _masks(continuum: Any, step: int, regions: str, shape: tuple[int, int], frame_size):
     if regions == "landmarks" and continuum.landmarks is not None:
         masks = landmark_masks(continuum.landmarks[step], continuum.scheme, shape, frame_size)
@@ -175,8 +185,6 @@ def cam_continuum(
     level, method, layers, eyes, nose, mouth, other, diagnostic_ratio), the fused maps
     (N, h, w) in [0, 1], the frame indices (N,) and each frame's original (W, H).
     """
-    from PIL import Image
-
     if regions not in REGION_SOURCES:
         raise FacepsychError(f"unknown regions {regions!r}; use landmarks or boxes")
     steps = cam_steps(len(continuum.frames), settings)
@@ -185,10 +193,7 @@ def cam_continuum(
             f"no CAM step of {list(settings.steps)} lies in the {len(continuum.frames)} frames "
             f"of {continuum.name}"
         )
-    images = []
-    for s in steps:
-        with Image.open(continuum.frames[s]) as img:
-            images.append(img.convert("RGB"))
+    images = [_load_rgb(continuum.frames[s]) for s in steps]
     layers = cam_layers(net, settings)
     result = cam_images(net, images, settings)
     maps = result.maps.detach().cpu().numpy()

@@ -232,7 +232,7 @@ def fit_table(
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(out, index=False)
     if plot is not None:
-        from facepsych.report.psychometric import plot_curves
+        from facepsych.psychophysics.plots import plot_curves
 
         plot_curves(curves, plot, title=f"{function} fits ({method})")
     return result
