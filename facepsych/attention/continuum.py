@@ -104,15 +104,14 @@ def parse_target(target: str | int) -> str | int:
 
 
 def default_cam_layer(net: nn.Module) -> str:
-    """The CAM layer of ``net`` when none is given: the registry's layer for its architecture
-    (``facepsych.models.default_cam_layer``), else the last ReLU of ``net.features``
-    (AlexNet ``features.11``, VGG16 ``features.29``)."""
+    """The CAM layer of ``net`` when none is given: ``facepsych.models.default_cam_layer(net)``
+    (the registry's layer for the net's architecture) where the models stage offers it, else the
+    last ReLU of ``net.features`` (AlexNet ``features.11``, VGG16 ``features.29``)."""
     from facepsych import models
 
-    arch = getattr(net, "arch", None)
     lookup = getattr(models, "default_cam_layer", None)
-    if arch is not None and lookup is not None:
-        return lookup(arch)
+    if lookup is not None:
+        return lookup(net)
     features = getattr(net, "features", None)
     if features is None:
         raise FacepsychError("the model has no 'features'; give the CAM layer(s) explicitly")
