@@ -80,7 +80,7 @@ def test_unreadable_image_and_occlude_without_landmarks(tmp_path, capsys):
     bad = tmp_path / "bad.jpg"
     bad.write_text("nope")
     code, _, err = run(["morph", bad, bad, "--out", tmp_path / "o"], capsys)
-    assert code == 2 and err.strip() == f"error: {bad}: unreadable image (UnidentifiedImageError)"
+    assert code == 2 and err.strip() == f"error: cannot read image {bad} (UnidentifiedImageError)"
     img = tmp_path / "face.png"
     Image.fromarray(textured_image(32)).save(img)
     code, _, err = run(["occlude", img, "--region", "eyes", "--out", tmp_path / "o"], capsys)
