@@ -103,3 +103,25 @@ def test_system_refused_output_path_is_one_line(tmp_path, capsys):
     data.write_text("level,k,n\n0,1,10\n0.5,5,10\n1,9,10\n")
     code, out, err = run(["fit", str(data), "--bootstrap", "0", "--out", str(tmp_path)], capsys)
     assert code == 2 and err == f"error: Is a directory: {tmp_path}\n"
+
+
+@pytest.mark.parametrize(
+    ("exc", "line"),
+    [
+        (OSError(28, "No space left on device", "/data/run/best.pt"),
+         "error: /data/run/best.pt: no space left on the device"),
+        (PermissionError(13, "Permission denied", "/data/run"),
+         "error: /data/run: permission denied"),
+        (OSError(28, "No space left on device"), "error: No space left on device"),
+    ],
+)  # fmt: skip
+def test_any_os_error_is_one_line_naming_the_path(monkeypatch, capsys, exc, line):
+    """ENOSPC / EACCES from any writer: one line, exit 2, no traceback."""
+    import facepsych.cli as cli
+
+    def fail(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(cli, "app", fail)
+    code, out, err = run([], capsys)
+    assert code == 2 and err == line + "\n" and out == ""

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -75,15 +76,22 @@ def read_rgb(path: str | Path, *, cap: int | None = None) -> Image.Image:
     path = Path(path)
     if not path.is_file():
         raise FacepsychError(f"image not found: {path}")
+    cap = max_pixels() if cap is None else cap
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings():  # PIL's own bomb warning: the cap below decides
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+        with img:
             check_pixels(img.size, path, cap)
             img.load()
             return to_rgb(img)
     except FacepsychError:
         raise
     except Image.DecompressionBombError:
-        raise FacepsychError(f"{path}: image too large to decode safely") from None
+        raise FacepsychError(
+            f"{path}: image has more pixels than the {cap / 1e6:g} MP cap (resize it, or raise "
+            f"the cap with {ENV_MAX_PIXELS})"
+        ) from None
     except OSError as exc:
         from facepsych.errors import os_error
 

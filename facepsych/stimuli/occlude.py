@@ -157,6 +157,7 @@ def occlude_continuum(
         raise FacepsychError(
             f"{src_dir} has no landmarks in its manifest; give --boxes companion to use fixed boxes"
         )
+    refuse_overlap(out_dir, [src_dir, *cont.frames])
     meta = _manifest_meta(Path(src_dir))
     iterator = range(len(cont))
     if progress:
