@@ -102,7 +102,7 @@ def test_system_refused_output_path_is_one_line(tmp_path, capsys):
     data = tmp_path / "counts.csv"
     data.write_text("level,k,n\n0,1,10\n0.5,5,10\n1,9,10\n")
     code, out, err = run(["fit", str(data), "--bootstrap", "0", "--out", str(tmp_path)], capsys)
-    assert code == 2 and err == f"error: Is a directory: {tmp_path}\n"
+    assert code == 2 and err == f"error: {tmp_path} is a folder, not a file\n"
 
 
 @pytest.mark.parametrize(

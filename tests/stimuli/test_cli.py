@@ -165,3 +165,16 @@ def test_occlude_rejects_landmarks_outside_the_image(pair, tmp_path, capsys):
                         "--out", tmp_path / "o"], capsys)  # fmt: skip
     assert code == 2 and err.strip().endswith("landmark(s) of face.png lie outside the 64x64 image")
     assert not (tmp_path / "o").exists()
+
+
+def test_out_under_an_existing_file_says_so(pair, tmp_path, capsys):
+    """Regression: `--out` under a file said 'File exists: <parent>'."""
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("x")
+    code, _, err = _morph(pair, tmp_path, capsys, blocker / "m")
+    assert code == 2 and err == f"error: {blocker} is a file, not a folder\n"
+    code, _, err = _morph(pair, tmp_path, capsys, blocker / "deeper" / "m")
+    assert code == 2 and err == (
+        f"error: cannot create {blocker / 'deeper'}: {blocker} is a file, not a folder\n"
+    )
+    assert blocker.read_text() == "x"
