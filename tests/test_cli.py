@@ -125,3 +125,23 @@ def test_any_os_error_is_one_line_naming_the_path(monkeypatch, capsys, exc, line
     monkeypatch.setattr(cli, "app", fail)
     code, out, err = run([], capsys)
     assert code == 2 and err == line + "\n" and out == ""
+
+
+def test_disk_full_in_fit_is_one_line_and_leaves_no_file(tmp_path, capsys, monkeypatch):
+    """Regression: ENOSPC gave a traceback in fit and left a 0-byte fits file."""
+    import errno
+
+    import pandas as pd
+
+    data = tmp_path / "counts.csv"
+    data.write_text("level,k,n\n0,1,10\n0.5,5,10\n1,9,10\n")
+
+    def full(self, path, *args, **kwargs):
+        open(path, "w").close()  # what a failing write leaves: an empty file
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    out = tmp_path / "fits.csv"
+    code, _, err = run(["fit", str(data), "--bootstrap", "0", "--out", str(out)], capsys)
+    assert code == 2 and err == f"error: {out}: no space left on the device\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counts.csv"]
