@@ -177,7 +177,7 @@ def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
     train_dir = run.training_dir(cell.cell_id)
     tconf = _train_config(cell.training, cell.seed, payload.get("feature_cache"))
     spec = cell.net_spec(payload["weights_source"])
-    result = train_valence(spec, dataset, train_dir, tconf)
+    result = train_valence(spec, dataset, train_dir, tconf, force=True)  # a redone cell
     timings["train_s"] = time.perf_counter() - t
 
     t = step("predict")

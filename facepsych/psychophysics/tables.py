@@ -229,8 +229,9 @@ def fit_table(
     )
     result = FitTable(table=table, curves=curves, kind=kind)
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out, index=False)
+        from facepsych.atomic import atomic_csv
+
+        atomic_csv(out, table)  # never a 0-byte or half table (disk full)
     if plot is not None:
         from facepsych.psychophysics.plots import plot_curves
 
@@ -314,8 +315,9 @@ def compare_table(
     if anova_by:
         table.attrs["anova"] = _anova(table, humans, list(anova_by), anova_out)
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out, index=False)
+        from facepsych.atomic import atomic_csv
+
+        atomic_csv(out, table)  # never a 0-byte or half table (disk full)
     return table
 
 
@@ -332,6 +334,7 @@ def _anova(table: pd.DataFrame, humans: dict, factors: list[str], out) -> pd.Dat
     models = table[[*factors, "model_pse"]].rename(columns={"model_pse": "pse"}).dropna()
     res = delta_pse_anova(ps.set_index("subject")["pse"], models, factors)
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        res.to_csv(out, index=False)
+        from facepsych.atomic import atomic_csv
+
+        atomic_csv(out, res)  # never a 0-byte or half table (disk full)
     return res

@@ -37,6 +37,7 @@ from facepsych.errors import FacepsychError
 from facepsych.train.atomic import save_torch, write_json, write_text
 from facepsych.train.cache import cached_features
 from facepsych.train.config import TrainConfig, TrainResult
+from facepsych.train.runs import writes_run_folder
 
 METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
 
@@ -207,6 +208,7 @@ def _check_classes(counts: dict) -> None:
         )
 
 
+@writes_run_folder
 def train_valence(
     net_spec: dict, dataset: FaceDataset, out_dir: str | Path, config: TrainConfig | None = None
 ) -> TrainResult:
