@@ -89,28 +89,30 @@ class _Data:
     n: np.ndarray | None  # trials per level (None: proportions only)
 
 
-def check_counts(k: np.ndarray, n: np.ndarray, row_offset: int = 0) -> None:
+def check_counts(k, n, row_offset: int = 0, unit: str = "row", source: str = "") -> None:
     """Counts are whole numbers in [0, MAX_TRIALS]: else one line naming the first bad row
-    (row numbers start at ``row_offset``)."""
+    (``unit`` numbers start at ``row_offset``; ``source`` prefixes the message)."""
+    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+    pre = f"{source}: " if source else ""
     for name, arr in (("k", k), ("n", n)):
         bad = np.flatnonzero(arr < 0)
         if bad.size:
             i = bad[0]
             raise FacepsychError(
-                f"counts must not be negative ({name}={arr[i]:g} at row {i + row_offset})"
+                f"{pre}counts must not be negative ({name}={arr[i]:g} at {unit} {i + row_offset})"
             )
         bad = np.flatnonzero(arr > MAX_TRIALS)
         if bad.size:
             i = bad[0]
             raise FacepsychError(
-                f"{name}={arr[i]:g} at row {i + row_offset} is too large "
+                f"{pre}{name}={arr[i]:g} at {unit} {i + row_offset} is too large "
                 f"(at most {MAX_TRIALS:.0e} trials per row)"
             )
         bad = np.flatnonzero(arr != np.round(arr))
         if bad.size:
             i = bad[0]
             raise FacepsychError(
-                f"counts must be whole numbers ({name}={arr[i]:g} at row {i + row_offset})"
+                f"{pre}counts must be whole numbers ({name}={arr[i]:g} at {unit} {i + row_offset})"
             )
 
 

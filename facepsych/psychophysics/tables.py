@@ -23,7 +23,7 @@ import pandas as pd
 from facepsych.errors import FacepsychError
 from facepsych.psychophysics.anova import delta_pse_anova
 from facepsych.psychophysics.compare import compare_to_humans
-from facepsych.psychophysics.fitting import PsychometricFit, fit_psychometric
+from facepsych.psychophysics.fitting import PsychometricFit, check_counts, fit_psychometric
 from facepsych.psychophysics.humans import (
     PUBLISHED_REFERENCE,
     HumanFits,
@@ -31,6 +31,7 @@ from facepsych.psychophysics.humans import (
     load_human_trials,
     recode_responses,
 )
+from facepsych.psychophysics.trialfiles import HumanFormat, read_human
 
 FIT_COLUMNS = (
     "group", "method", "function", "pse", "pse_lo", "pse_hi", "slope", "slope_lo", "slope_hi",
@@ -178,6 +179,8 @@ def fit_table(
         need = [*need, "n"]
     df = df.copy()
     _numeric(df, need, name)
+    if kind == "counts":  # line numbers of a CSV file: the header is line 1
+        check_counts(df["k"], df["n"], row_offset=2, unit="line", source=name)
     if kind == "trials":
         df["response"] = recode_responses(df["response"], response_codes)
     method = method or ("lsq" if kind == "proportions" else "mle")
@@ -239,13 +242,17 @@ def fit_table(
 
 
 def _human_groups(
-    human, response_codes: str, method: str, function: str, bootstrap: int, seed: int
-):
+    human, response_codes: str, method: str, function: str, bootstrap: int, seed: int,
+    human_format: HumanFormat | None = None,
+):  # fmt: skip
     if isinstance(human, str) and human.lower() in ("reference", "published"):
         return {None: PUBLISHED_REFERENCE}, None
-    trials = (
-        load_human_trials(human, response_codes) if not isinstance(human, pd.DataFrame) else human
-    )
+    if isinstance(human, pd.DataFrame):
+        trials = human
+    elif human_format is not None:
+        trials = read_human(human, human_format)
+    else:
+        trials = load_human_trials(human, response_codes)
     kw = {"method": method, "function": function, "bootstrap": bootstrap, "seed": seed}
     if "condition" in trials.columns and trials["condition"].nunique() > 1:
         return {c: fit_humans(t, **kw) for c, t in trials.groupby("condition")}, trials
@@ -266,6 +273,7 @@ def compare_table(
     out: str | Path | None = None,
     anova_by: Sequence[str] | None = None,
     anova_out: str | Path | None = None,
+    human_format: HumanFormat | None = None,
 ) -> pd.DataFrame:
     """Compare every model group (``level, p`` CSV) with human trials or ``"reference"``.
 
@@ -273,7 +281,8 @@ def compare_table(
     human data have several conditions, model groups are matched to them by their
     ``condition``. With ``anova_by`` (model factor columns) and human trials, the companion's
     repeated-measures ANOVA of |PSE_model − PSE_subject| (Greenhouse–Geisser corrected) is put in
-    ``table.attrs["anova"]`` and written to ``anova_out``.
+    ``table.attrs["anova"]`` and written to ``anova_out``. ``human_format`` reads the human
+    data (a file or a folder) as PsychoPy, MATLAB or Excel files (see :mod:`.trialfiles`).
     """
     name = str(model) if not isinstance(model, pd.DataFrame) else "model predictions"
     mdf = read_table(model) if not isinstance(model, pd.DataFrame) else normalise_columns(model)
@@ -285,7 +294,9 @@ def compare_table(
     _numeric(mdf, ["level", "p"], name)
     if group_by is None:
         group_by = [c for c in mdf.columns if c not in PER_STIMULUS]
-    humans, _ = _human_groups(human, response_codes, human_method, function, bootstrap, seed)
+    humans, _ = _human_groups(
+        human, response_codes, human_method, function, bootstrap, seed, human_format
+    )
     rows = []
     for label, keys, sub in _groups(mdf, group_by, name):
         if len(humans) == 1:
