@@ -31,8 +31,10 @@ from facepsych.psychophysics.humans import (
 )
 from facepsych.psychophysics.responses import FitSettings, fit_responses, usable_fit, usable_pse
 from facepsych.psychophysics.result import FitFlag, parse_flags
+from facepsych.psychophysics.series import fit_series, series_table
 from facepsych.psychophysics.stats import Interval, diff_ci, mean_ci
 from facepsych.psychophysics.tables import FitTable, compare_table, fit_table
+from facepsych.psychophysics.trialfiles import HumanFormat, read_human
 
 __all__ = [
     "COMPANION_LSQ_LEVELS",
@@ -42,6 +44,7 @@ __all__ = [
     "FitSettings",
     "FitTable",
     "HumanFits",
+    "HumanFormat",
     "HumanReference",
     "Interval",
     "PUBLISHED_REFERENCE",
@@ -56,14 +59,17 @@ __all__ = [
     "fit_humans_by",
     "fit_psychometric",
     "fit_responses",
+    "fit_series",
     "fit_table",
     "jnd",
     "load_human_trials",
     "mean_ci",
     "parse_flags",
     "psi",
+    "read_human",
     "rm_anova",
     "slope_at_pse",
+    "series_table",
     "spearman_brown",
     "usable_fit",
     "usable_pse",

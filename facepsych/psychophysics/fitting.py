@@ -48,6 +48,8 @@ from facepsych.psychophysics.result import FitFlag, PsychometricFit
 COMPANION_LSQ_LEVELS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
 COMPANION_LSQ_START = (0.01, 0.02, 0.5, 5.0)  # (γ, λ, μ, σ)
 LSQ_WIDTHS = ("sd", "steepness")
+LSQ_MU_BOUNDS = (0.0, 1.0)
+LSQ_SIGMA_BOUNDS = (0.1, 100.0)
 METHODS = ("mle", "lsq")
 MAX_TRIALS = 10**15  # per row: sums stay exact in float64 and within int64 for the bootstrap
 
@@ -337,8 +339,8 @@ def fit_psychometric(
     ci: float = 0.95,
     lsq_levels: str | Sequence[float] | None = "auto",
     lsq_start: Sequence[float] = COMPANION_LSQ_START,
-    lsq_mu_bounds: Sequence[float] = (0.0, 1.0),
-    lsq_sigma_bounds: Sequence[float] = (0.1, 100.0),
+    lsq_mu_bounds: Sequence[float] = LSQ_MU_BOUNDS,
+    lsq_sigma_bounds: Sequence[float] = LSQ_SIGMA_BOUNDS,
     lsq_width: str = "sd",
     ci_method: str = "percentile",
 ) -> PsychometricFit:
