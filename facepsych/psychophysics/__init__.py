@@ -9,6 +9,7 @@ model-vs-human scores, repeated-measures ANOVA.
 True
 """
 
+from facepsych.psychophysics.agreement import cohens_kappa, stimulus_agreement
 from facepsych.psychophysics.anova import delta_pse_anova, rm_anova
 from facepsych.psychophysics.compare import compare_to_humans
 from facepsych.psychophysics.fitting import (
@@ -51,6 +52,7 @@ __all__ = [
     "PsychometricFit",
     "binomial_deviance",
     "binomial_loglik",
+    "cohens_kappa",
     "compare_table",
     "compare_to_humans",
     "delta_pse_anova",
@@ -68,9 +70,10 @@ __all__ = [
     "psi",
     "read_human",
     "rm_anova",
-    "slope_at_pse",
     "series_table",
+    "slope_at_pse",
     "spearman_brown",
+    "stimulus_agreement",
     "usable_fit",
     "usable_pse",
     "x_at_f",

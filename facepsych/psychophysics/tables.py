@@ -13,6 +13,7 @@ Any other columns can group the rows (``group_by``); the output has one row per 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from facepsych.errors import FacepsychError
+from facepsych.psychophysics.agreement import AGREEMENT_COLUMNS, stimulus_agreement
 from facepsych.psychophysics.anova import delta_pse_anova
 from facepsych.psychophysics.compare import compare_to_humans
 from facepsych.psychophysics.fitting import PsychometricFit, check_counts, fit_psychometric
@@ -281,7 +283,9 @@ def compare_table(
     human data have several conditions, model groups are matched to them by their
     ``condition``. With ``anova_by`` (model factor columns) and human trials, the companion's
     repeated-measures ANOVA of |PSE_model − PSE_subject| (Greenhouse–Geisser corrected) is put in
-    ``table.attrs["anova"]`` and written to ``anova_out``. ``human_format`` reads the human
+    ``table.attrs["anova"]`` and written to ``anova_out``. With human trials, each row also
+    carries the per-stimulus agreement (:mod:`.agreement`: stimulus r and its ceiling, Cohen's
+    κ). ``human_format`` reads the human
     data (a file or a folder) as PsychoPy, MATLAB or Excel files (see :mod:`.trialfiles`).
     """
     name = str(model) if not isinstance(model, pd.DataFrame) else "model predictions"
@@ -294,7 +298,7 @@ def compare_table(
     _numeric(mdf, ["level", "p"], name)
     if group_by is None:
         group_by = [c for c in mdf.columns if c not in PER_STIMULUS]
-    humans, _ = _human_groups(
+    humans, trials = _human_groups(
         human, response_codes, human_method, function, bootstrap, seed, human_format
     )
     rows = []
@@ -320,6 +324,8 @@ def compare_table(
             seed=seed,
         )
         res.pop("human_source", None)
+        if trials is not None and "response" in trials.columns:
+            res.update(_agreement(trials, sub, keys, bootstrap, seed))
         rows.append({"group": label, **keys, **res})
     table = pd.DataFrame(rows)
     if anova_by:
@@ -328,6 +334,18 @@ def compare_table(
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(out, index=False)
     return table
+
+
+def _agreement(trials: pd.DataFrame, model: pd.DataFrame, keys: dict, bootstrap, seed) -> dict:
+    """Per-stimulus agreement of one model group with the human trials of its condition (NaN
+    columns when they share no stimulus)."""
+    t = trials
+    if "condition" in keys and "condition" in t.columns:
+        t = t[t["condition"] == keys["condition"]]
+    try:
+        return stimulus_agreement(t, model, bootstrap=bootstrap, seed=seed)
+    except FacepsychError:
+        return dict.fromkeys(AGREEMENT_COLUMNS, math.nan)
 
 
 def _anova(table: pd.DataFrame, humans: dict, factors: list[str], out) -> pd.DataFrame:

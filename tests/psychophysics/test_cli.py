@@ -320,3 +320,19 @@ def test_fit_rejects_bad_counts_naming_the_row(tmp_path, capsys, k, n, message):
     pd.DataFrame({"level": [0, 0.5, 1], "k": k, "n": n}).to_csv(path, index=False)
     code, _, err = run(["fit", str(path), "--bootstrap", "50"], capsys)
     assert code == 2 and err == f"error: {path}: {message}\n"
+
+
+def test_compare_with_human_trials_reports_stimulus_agreement(tmp_path, capsys):
+    t = simulate_trials(n_subjects=8, trials=4, seed=6)
+    t.to_csv(tmp_path / "h.csv", index=False)
+    x = np.round(np.linspace(0, 1, 11), 2)
+    pd.DataFrame({"level": x, "p": psi(x, 0.5, 0.1)}).to_csv(tmp_path / "m.csv", index=False)
+    out = tmp_path / "cmp.csv"
+    code, _, err = run(["compare", "--model", str(tmp_path / "m.csv"), "--human",
+                        str(tmp_path / "h.csv"), "--bootstrap", "100", "--out", str(out)],
+                       capsys)  # fmt: skip
+    assert code == 0, err
+    row = pd.read_csv(out).iloc[0]
+    assert row["n_stimuli"] == 11 and row["agreement_n_subjects"] == 8
+    assert row["stimulus_r"] > 0.9 and row["kappa_lo"] < row["kappa"] < row["kappa_hi"]
+    assert row["n_subjects"] >= 6  # the PSE comparison's subjects are kept
