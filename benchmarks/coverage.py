@@ -1,7 +1,8 @@
 """Benchmark: coverage of facepsych's bootstrap confidence intervals for PSE, slope and JND.
 
 Simulated observers with known (μ, σ, γ, λ) answer ``--trials`` trials at each of ``--levels``
-evenly spaced levels in [0, 1]; each is fitted (MLE, cumulative normal, γ, λ ∈ [0, .05]) with a
+evenly spaced levels in [0, 1]; each is fitted (MLE, cumulative normal, γ, λ ∈ [0, .05], or
+fixed at the truth with ``--fixed-asymptotes``) with a
 ``--bootstrap``-sample parametric bootstrap and ``--ci`` intervals (bca | percentile). The
 coverage of a quantity is the share of simulations whose 95 % interval contains its true value
 (PSE μ; slope (1 − γ − λ)/(σ√(2π)); JND 0.6745 σ). A 95 % rate measured over S simulations has a
@@ -23,8 +24,9 @@ from facepsych.psychophysics import fit_psychometric, jnd, psi, slope_at_pse
 TRUE = {"mu": 0.5, "sigma": 0.1, "guess": 0.02, "lapse": 0.02}
 
 
-def coverage(sims, bootstrap, ci_method, levels=11, trials=20, seed=2024, truth=TRUE):
-    """{name: hits} over ``sims`` simulated observers, and the seconds it took."""
+def coverage(sims, bootstrap, ci_method, levels=11, trials=20, seed=2024, truth=TRUE, fixed=False):
+    """{name: hits} over ``sims`` simulated observers, and the seconds it took. ``fixed``: γ, λ
+    fixed at their true values instead of free in [0, .05]."""
     x = np.linspace(0, 1, levels)
     n = np.full(levels, trials)
     true = {
@@ -37,7 +39,10 @@ def coverage(sims, bootstrap, ci_method, levels=11, trials=20, seed=2024, truth=
     t0 = time.perf_counter()
     for rep in range(sims):
         k = rng.binomial(n, psi(x, truth["mu"], truth["sigma"], truth["guess"], truth["lapse"]))
-        fit = fit_psychometric(x, k, n, bootstrap=bootstrap, seed=rep, ci_method=ci_method)
+        asymptotes = {"guess": truth["guess"], "lapse": truth["lapse"]} if fixed else {}
+        fit = fit_psychometric(
+            x, k, n, bootstrap=bootstrap, seed=rep, ci_method=ci_method, **asymptotes
+        )
         for name, value in true.items():
             hits[name] += getattr(fit, f"{name}_lo") <= value <= getattr(fit, f"{name}_hi")
     return hits, time.perf_counter() - t0
@@ -51,12 +56,16 @@ def main() -> None:
     ap.add_argument("--levels", type=int, default=11)
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("--fixed-asymptotes", action="store_true", help="γ, λ fixed at the truth")
     args = ap.parse_args()
     hits, seconds = coverage(
-        args.sims, args.bootstrap, args.ci, args.levels, args.trials, seed=args.seed
-    )
+        args.sims, args.bootstrap, args.ci, args.levels, args.trials, seed=args.seed,
+        fixed=args.fixed_asymptotes,
+    )  # fmt: skip
+    asym = "fixed at the truth" if args.fixed_asymptotes else "free in [0, .05]"
     print(
         f"# {args.sims} simulated observers, {args.levels} levels x {args.trials} trials, "
+        f"guess/lapse {asym}, "
         f"B = {args.bootstrap}, {args.ci} intervals, seed {args.seed}, {seconds:.0f} s"
     )
     for name, h in hits.items():
