@@ -16,7 +16,7 @@ intervals (``ci_method="bca"``: bias-corrected and accelerated); the goodness-of
 least squares): by default the 9 levels x = 0, .2, …, .8, 1 of a 21-level continuum, bounds
 γ, λ ∈ [0, .05], μ ∈ [0, 1], σ ∈ [0.1, 100] (v is F's scale σ, the SD for the cumulative
 normal), start (γ, λ, μ, σ) = (.01, .02, .5, 5). A curve steeper than σ = 0.1 ends with σ on its
-lower bound (flag ``sigma_at_bound``), as 25 of the companion's 40 human fits do.
+lower bound (flag ``sigma_at_bound``).
 ``lsq_width="steepness"`` reads the fourth parameter as a steepness β = 1/σ instead (same
 bounds and start, on β).
 
