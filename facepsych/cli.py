@@ -213,11 +213,54 @@ def _cols(text: str | None) -> list[str] | None:
     return [c.strip().lower() for c in text.split(",") if c.strip()] if text else None
 
 
+HumanFormatOpt = Annotated[
+    str, typer.Option("--format", help="Human data: csv | psychopy | mat | xlsx.")
+]
+LevelColumnOpt = Annotated[
+    str, typer.Option(help="psychopy/xlsx: the column holding the morph level.")
+]
+ResponseColumnOpt = Annotated[
+    str, typer.Option(help="psychopy/xlsx: the column holding the response.")
+]
+SubjectColumnOpt = Annotated[
+    str | None,
+    typer.Option(help="psychopy/xlsx: the subject column (psychopy default: participant)."),
+]
+PositiveOpt = Annotated[
+    str | None, typer.Option(help="Response label meaning positive (e.g. j, happy).")
+]
+NegativeOpt = Annotated[
+    str | None, typer.Option(help="Response label meaning negative (e.g. f, sad).")
+]
+MatVariableOpt = Annotated[str, typer.Option(help="mat: the trial matrix variable.")]
+MatLevelColOpt = Annotated[int, typer.Option(help="mat: column (from 1) of the level index.")]
+MatResponseColOpt = Annotated[int, typer.Option(help="mat: column (from 1) of the response.")]
+MatLevelsOpt = Annotated[
+    str | None,
+    typer.Option(help="mat: comma-separated levels of index 1, 2, … (default: even on [0, 1])."),
+]
+SheetOpt = Annotated[str | None, typer.Option(help="xlsx: sheet name (default: the first).")]
+
+
+def _human_format(fmt, codes, level_column, response_column, subject_column, positive, negative,
+                  mat_variable, mat_level_col, mat_response_col, mat_levels, sheet):  # fmt: skip
+    from facepsych.psychophysics.trialfiles import HumanFormat, parse_levels
+
+    default_subject = "participant" if fmt == "psychopy" else "subject"
+    return HumanFormat(
+        format=fmt, level_column=level_column, response_column=response_column,
+        subject_column=subject_column or default_subject, response_codes=codes,
+        positive=positive, negative=negative, mat_variable=mat_variable,
+        mat_level_col=mat_level_col, mat_response_col=mat_response_col,
+        mat_levels=parse_levels(mat_levels), sheet=sheet,
+    )  # fmt: skip
+
+
 @app.command("fit")
 def fit_command(
     data: Annotated[
-        Path, typer.Argument(help="CSV: level,k,n | subject,level,response | level,p.")
-    ],
+        Path | None, typer.Argument(help="CSV: level,k,n | subject,level,response | level,p.")
+    ] = None,
     method: Annotated[
         str | None, typer.Option(help="mle | lsq (default: lsq for level,p, else mle).")
     ] = None,
@@ -225,6 +268,7 @@ def fit_command(
         "cumnorm"
     ),
     bootstrap: Annotated[int, typer.Option(help="Parametric bootstrap samples for CIs.")] = 1000,
+    ci: Annotated[str, typer.Option(help="Bootstrap interval: percentile | bca.")] = "percentile",
     group_by: Annotated[str | None, typer.Option(help="Comma-separated grouping columns.")] = None,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
     codes: Annotated[str, typer.Option(help="Response codes: 01, or 12 (1=happy, 2=sad).")] = "01",
@@ -232,13 +276,37 @@ def fit_command(
     plot: Annotated[Path | None, typer.Option(help="Draw data, fits, CI bands, PSEs (PNG).")] = (
         None
     ),
+    human: Annotated[
+        Path | None,
+        typer.Option("--human", help="Human trials: a file or a folder in --format (not DATA)."),
+    ] = None,
+    fmt: HumanFormatOpt = "csv",
+    level_column: LevelColumnOpt = "level",
+    response_column: ResponseColumnOpt = "response",
+    subject_column: SubjectColumnOpt = None,
+    positive: PositiveOpt = None,
+    negative: NegativeOpt = None,
+    mat_variable: MatVariableOpt = "result_dummy",
+    mat_level_col: MatLevelColOpt = 2,
+    mat_response_col: MatResponseColOpt = 4,
+    mat_levels: MatLevelsOpt = None,
+    sheet: SheetOpt = None,
 ) -> None:
-    """Fit psychometric functions to DATA.csv, one row per group."""
+    """Fit psychometric functions to DATA.csv (or --human trials), one row per group."""
     from facepsych.psychophysics import fit_table
+    from facepsych.psychophysics.trialfiles import read_human
 
+    if (data is None) == (human is None):
+        raise FacepsychError("give the data as DATA.csv or as --human FILE_OR_FOLDER (one of them)")
+    if human is not None:
+        data = read_human(human, _human_format(
+            fmt, codes, level_column, response_column, subject_column, positive, negative,
+            mat_variable, mat_level_col, mat_response_col, mat_levels, sheet,
+        ))  # fmt: skip
+        codes = "01"  # read_human has coded the responses
     res = fit_table(
         data, method=method, function=function, bootstrap=bootstrap, group_by=_cols(group_by),
-        seed=seed, response_codes=codes, out=out, plot=plot,
+        seed=seed, response_codes=codes, out=out, plot=plot, ci_method=ci,
     )  # fmt: skip
     show = ["group", "method", "function", "pse", "pse_lo", "pse_hi", "slope", "jnd", "guess",
             "lapse", "r2", "fit_ok", "reason"]  # fmt: skip
@@ -254,7 +322,12 @@ def compare_command(
         Path, typer.Option("--model", help="Model predictions CSV: level,p (+ groups).")
     ],
     human: Annotated[
-        str, typer.Option("--human", help="Human trials CSV, or 'reference' (published, N = 40).")
+        str,
+        typer.Option(
+            "--human",
+            help="Human trials (a file or a folder in --format), or 'reference' (published, "
+            "N = 40).",
+        ),
     ] = "reference",
     method: Annotated[str, typer.Option(help="Model fit: lsq | mle.")] = "lsq",
     function: Annotated[str, typer.Option(help="cumnorm | logistic | weibull | gumbel.")] = (
@@ -271,14 +344,30 @@ def compare_command(
         str | None, typer.Option(help="Model factor columns for the RM-ANOVA of |ΔPSE|.")
     ] = None,
     anova_out: Annotated[Path | None, typer.Option(help="Write the ANOVA table (CSV).")] = None,
+    fmt: HumanFormatOpt = "csv",
+    level_column: LevelColumnOpt = "level",
+    response_column: ResponseColumnOpt = "response",
+    subject_column: SubjectColumnOpt = None,
+    positive: PositiveOpt = None,
+    negative: NegativeOpt = None,
+    mat_variable: MatVariableOpt = "result_dummy",
+    mat_level_col: MatLevelColOpt = 2,
+    mat_response_col: MatResponseColOpt = 4,
+    mat_levels: MatLevelsOpt = None,
+    sheet: SheetOpt = None,
 ) -> None:
     """Score model curves against human trials or the published human reference."""
     from facepsych.psychophysics import compare_table
 
+    human_format = _human_format(
+        fmt, codes, level_column, response_column, subject_column, positive, negative,
+        mat_variable, mat_level_col, mat_response_col, mat_levels, sheet,
+    )  # fmt: skip
     table = compare_table(
         model, human, method=method, function=function, bootstrap=bootstrap,
         group_by=_cols(group_by), seed=seed, response_codes=codes, out=out,
         anova_by=_cols(anova_by), anova_out=anova_out,
+        human_format=human_format,
     )  # fmt: skip
     show = ["group", "model_pse", "delta_pse", "delta_pse_lo", "delta_pse_hi", "slope_ratio", "z",
             "cohens_d", "p_value", "rmse", "human_likeness", "model_fit_ok",

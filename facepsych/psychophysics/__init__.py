@@ -9,6 +9,7 @@ model-vs-human scores, repeated-measures ANOVA.
 True
 """
 
+from facepsych.psychophysics.agreement import cohens_kappa, stimulus_agreement
 from facepsych.psychophysics.anova import delta_pse_anova, rm_anova
 from facepsych.psychophysics.compare import compare_to_humans
 from facepsych.psychophysics.fitting import (
@@ -31,8 +32,10 @@ from facepsych.psychophysics.humans import (
 )
 from facepsych.psychophysics.responses import FitSettings, fit_responses, usable_fit, usable_pse
 from facepsych.psychophysics.result import FitFlag, parse_flags
+from facepsych.psychophysics.series import fit_series, series_table
 from facepsych.psychophysics.stats import Interval, diff_ci, mean_ci
 from facepsych.psychophysics.tables import FitTable, compare_table, fit_table
+from facepsych.psychophysics.trialfiles import HumanFormat, read_human
 
 __all__ = [
     "COMPANION_LSQ_LEVELS",
@@ -42,12 +45,14 @@ __all__ = [
     "FitSettings",
     "FitTable",
     "HumanFits",
+    "HumanFormat",
     "HumanReference",
     "Interval",
     "PUBLISHED_REFERENCE",
     "PsychometricFit",
     "binomial_deviance",
     "binomial_loglik",
+    "cohens_kappa",
     "compare_table",
     "compare_to_humans",
     "delta_pse_anova",
@@ -56,15 +61,19 @@ __all__ = [
     "fit_humans_by",
     "fit_psychometric",
     "fit_responses",
+    "fit_series",
     "fit_table",
     "jnd",
     "load_human_trials",
     "mean_ci",
     "parse_flags",
     "psi",
+    "read_human",
     "rm_anova",
+    "series_table",
     "slope_at_pse",
     "spearman_brown",
+    "stimulus_agreement",
     "usable_fit",
     "usable_pse",
     "x_at_f",

@@ -6,15 +6,19 @@ PSE = μ; slope = dψ/dx at μ (includes 1 − γ − λ); JND = (x₇₅ − x�
 
 ``mle`` maximises ℓ = Σ [ln C(n, k) + k ln ψ + (n − k) ln(1 − ψ)] from the best of a grid of
 starts; deviance D = 2 Σ [k ln(k / nψ) + (n − k) ln((n − k) / n(1 − ψ))] (0 ln 0 = 0).
-Bootstrap: B data sets k* ~ Binomial(n, ψ̂) are refitted together (warm-started at θ̂, see
-:mod:`.optimize`); 95 % CIs are percentiles of μ*, slope*, JND*; the goodness-of-fit p-value
-is (1 + #{D* ≥ D}) / (1 + B).
+Bootstrap (:mod:`.bootstrap`): B data sets k* ~ Binomial(n, ψ̂) are refitted together
+(warm-started at θ̂, see :mod:`.optimize`); 95 % CIs of μ, slope and JND are percentile
+intervals (``ci_method="bca"``: bias-corrected and accelerated); the goodness-of-fit p-value is
+(1 + #{D* ≥ D}) / (1 + B).
 
-``lsq`` minimises Σ (p − ψ)² over the levels (unweighted), as MATLAB's ``lsqcurvefit`` does:
-by default the 9 levels x = 0, .2, …, .8, 1 of a 21-level continuum, bounds γ, λ ∈ [0, .05],
-μ ∈ [0, 1], steepness β ∈ [0.1, 100], start (γ, λ, μ, β) = (.01, .02, .5, 5). The companion's
-fourth parameter is read as a *steepness* (inverse scale): F = G(β (x − μ)), so β = 1/σ here —
-a scale σ ∈ [0.1, 100] with start 5 would be flat over a 0–1 morph axis.
+``lsq`` minimises Σ (p − ψ)² over the levels (unweighted), the companion's MATLAB fit
+(``FitPsycheCurveWH.m``: ψ = g + (1 − g − l)·½·(1 + erf((x − u)/√(2v²))) fitted by trust-region
+least squares): by default the 9 levels x = 0, .2, …, .8, 1 of a 21-level continuum, bounds
+γ, λ ∈ [0, .05], μ ∈ [0, 1], σ ∈ [0.1, 100] (v is F's scale σ, the SD for the cumulative
+normal), start (γ, λ, μ, σ) = (.01, .02, .5, 5). A curve steeper than σ = 0.1 ends with σ on its
+lower bound (flag ``sigma_at_bound``).
+``lsq_width="steepness"`` reads the fourth parameter as a steepness β = 1/σ instead (same
+bounds and start, on β).
 
 Example:
     >>> import numpy as np
@@ -36,13 +40,18 @@ from scipy import optimize as sopt
 from scipy import special, stats
 
 from facepsych.errors import FacepsychError
-from facepsych.psychophysics.functions import get_family, jnd, psi, slope_at_pse
+from facepsych.psychophysics.bootstrap import check_bootstrap, parametric_bootstrap, summaries
+from facepsych.psychophysics.functions import get_family, psi
 from facepsych.psychophysics.optimize import fit_batch, psi_and_jacobian
 from facepsych.psychophysics.result import FitFlag, PsychometricFit
 
 COMPANION_LSQ_LEVELS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
-COMPANION_LSQ_START = (0.01, 0.02, 0.5, 5.0)  # (γ, λ, μ, steepness β = 1/σ)
+COMPANION_LSQ_START = (0.01, 0.02, 0.5, 5.0)  # (γ, λ, μ, σ)
+LSQ_WIDTHS = ("sd", "steepness")
+LSQ_MU_BOUNDS = (0.0, 1.0)
+LSQ_SIGMA_BOUNDS = (0.1, 100.0)
 METHODS = ("mle", "lsq")
+MAX_TRIALS = 10**15  # per row: sums stay exact in float64 and within int64 for the bootstrap
 
 
 # --------------------------------------------------------------------------- input checks
@@ -82,6 +91,33 @@ class _Data:
     n: np.ndarray | None  # trials per level (None: proportions only)
 
 
+def check_counts(k, n, row_offset: int = 0, unit: str = "row", source: str = "") -> None:
+    """Counts are whole numbers in [0, MAX_TRIALS]: else one line naming the first bad row
+    (``unit`` numbers start at ``row_offset``; ``source`` prefixes the message)."""
+    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+    pre = f"{source}: " if source else ""
+    for name, arr in (("k", k), ("n", n)):
+        bad = np.flatnonzero(arr < 0)
+        if bad.size:
+            i = bad[0]
+            raise FacepsychError(
+                f"{pre}counts must not be negative ({name}={arr[i]:g} at {unit} {i + row_offset})"
+            )
+        bad = np.flatnonzero(arr > MAX_TRIALS)
+        if bad.size:
+            i = bad[0]
+            raise FacepsychError(
+                f"{pre}{name}={arr[i]:g} at {unit} {i + row_offset} is too large "
+                f"(at most {MAX_TRIALS:.0e} trials per row)"
+            )
+        bad = np.flatnonzero(arr != np.round(arr))
+        if bad.size:
+            i = bad[0]
+            raise FacepsychError(
+                f"{pre}counts must be whole numbers ({name}={arr[i]:g} at {unit} {i + row_offset})"
+            )
+
+
 def _aggregate(
     x: np.ndarray, k: np.ndarray, n: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -104,8 +140,7 @@ def prepare_data(levels, k=None, n=None, p=None, *, method: str = "mle") -> _Dat
             raise FacepsychError(
                 f"levels, k and n must have the same length (got {x.size}, {kk.size}, {nn.size})"
             )
-        if (kk < 0).any() or (nn < 0).any():
-            raise FacepsychError("counts must not be negative")
+        check_counts(kk, nn)
         bad = np.flatnonzero(kk > nn)
         if bad.size:
             i = bad[0]
@@ -128,7 +163,15 @@ def prepare_data(levels, k=None, n=None, p=None, *, method: str = "mle") -> _Dat
             nn = _array("n", n)
             if nn.size != x.size or (nn <= 0).any():
                 raise FacepsychError("n must have one positive value per p")
-            ux, kk, nn = _aggregate(x, pp * nn, nn)
+            check_counts(np.zeros_like(nn), nn)
+            kk = pp * nn  # proportions of n trials: k = p·n must be a count (up to rounding)
+            off = np.flatnonzero(np.abs(kk - np.round(kk)) > 1e-6 * np.maximum(nn, 1))
+            if off.size:
+                i = off[0]
+                raise FacepsychError(
+                    f"p·n must be a whole number of trials (p={pp[i]:g}, n={nn[i]:g} at row {i})"
+                )
+            ux, kk, nn = _aggregate(x, np.round(kk), nn)
             data = _Data(ux, kk / nn, nn)
         elif method == "mle":  # each stimulus's decision (p > 0.5) is one trial
             ux, kk, nn = _aggregate(x, (pp > 0.5).astype(float), np.ones_like(pp))
@@ -185,15 +228,6 @@ def binomial_deviance(k, n, p) -> np.ndarray:
     return 2.0 * np.sum(t1 + t2, axis=-1)
 
 
-def _summaries(theta: np.ndarray, function: str):
-    """(μ, σ, slope, JND) from θ = (m, s, γ, λ) rows."""
-    fam = get_family(function)
-    mu = fam.t_inv(theta[:, 0])
-    sigma = np.exp(theta[:, 1])
-    slope = slope_at_pse(mu, sigma, theta[:, 2], theta[:, 3], function)
-    return mu, sigma, slope, jnd(mu, sigma, function)
-
-
 def _mle_bounds(data: _Data, fam, guess, lapse):
     tx = fam.t(data.x)
     pos = data.x > 0 if fam.log_axis else np.ones_like(data.x, dtype=bool)
@@ -222,20 +256,22 @@ def _grid_starts(data, fam, tx, lower, upper, span, kind: str, top: int = 60) ->
     return grid[np.argsort(-obj)[:top]]
 
 
-def _lsq_point(data, fam, guess, lapse, start, mu_bounds, steep_bounds):
-    """scipy's trust-region-reflective least squares (lsqcurvefit's algorithm) on (γ, λ, μ, β)."""
-    g0, l0, mu0, b0 = (float(v) for v in start)
+def _lsq_point(data, fam, guess, lapse, start, mu_bounds, width_bounds, width):
+    """scipy's trust-region-reflective least squares (MATLAB ``fit``'s algorithm) on (γ, λ, μ, v)
+    with v = σ (``width="sd"``) or v = 1/σ (``"steepness"``)."""
+    g0, l0, mu0, v0 = (float(v) for v in start)
     mu_lo, mu_hi = (float(v) for v in mu_bounds)
     if fam.log_axis:
         mu_lo = max(mu_lo, 1e-6)
-    lo = np.array([guess[0], lapse[0], mu_lo, float(steep_bounds[0])])
-    hi = np.array([guess[1], lapse[1], mu_hi, float(steep_bounds[1])])
+    lo = np.array([guess[0], lapse[0], mu_lo, float(width_bounds[0])])
+    hi = np.array([guess[1], lapse[1], mu_hi, float(width_bounds[1])])
     if not (lo[2] < hi[2] and 0 < lo[3] < hi[3]):
         raise FacepsychError(
-            "lsq bounds must satisfy mu_lo < mu_hi and 0 < steepness_lo < steepness_hi"
+            f"lsq bounds must satisfy mu_lo < mu_hi and 0 < {width}_lo < {width}_hi"
         )
+    steep = width == "steepness"
     free = hi > lo
-    x0 = np.clip(np.array([g0, l0, mu0, b0]), lo, hi)
+    x0 = np.clip(np.array([g0, l0, mu0, v0]), lo, hi)
 
     def full(v):
         out = np.where(free, 0.0, lo)
@@ -243,16 +279,19 @@ def _lsq_point(data, fam, guess, lapse, start, mu_bounds, steep_bounds):
         return out
 
     def resid(v):
-        g, lam, mu, beta = full(v)
-        return psi(data.x, mu, 1.0 / beta, g, lam, fam.name) - data.y
+        g, lam, mu, w = full(v)
+        return psi(data.x, mu, 1.0 / w if steep else w, g, lam, fam.name) - data.y
 
     res = sopt.least_squares(
-        resid, x0[free], bounds=(lo[free], hi[free]), method="trf", xtol=1e-12, ftol=1e-12
-    )
-    g, lam, mu, beta = full(res.x)
-    theta = np.array([fam.t(mu), -np.log(beta), g, lam])
-    lower = np.array([fam.t(lo[2]), -np.log(hi[3]), lo[0], lo[1]])
-    upper = np.array([fam.t(hi[2]), -np.log(lo[3]), hi[0], hi[1]])
+        resid, x0[free], bounds=(lo[free], hi[free]), method="trf", xtol=1e-12, ftol=1e-12,
+        gtol=1e-12,
+    )  # fmt: skip
+    g, lam, mu, w = full(res.x)
+    sign = -1.0 if steep else 1.0
+    theta = np.array([fam.t(mu), sign * np.log(w), g, lam])
+    ls = sorted((sign * np.log(lo[3]), sign * np.log(hi[3])))
+    lower = np.array([fam.t(lo[2]), ls[0], lo[0], lo[1]])
+    upper = np.array([fam.t(hi[2]), ls[1], hi[0], hi[1]])
     return theta, lower, upper, bool(res.success)
 
 
@@ -300,8 +339,10 @@ def fit_psychometric(
     ci: float = 0.95,
     lsq_levels: str | Sequence[float] | None = "auto",
     lsq_start: Sequence[float] = COMPANION_LSQ_START,
-    lsq_mu_bounds: Sequence[float] = (0.0, 1.0),
-    lsq_steepness_bounds: Sequence[float] = (0.1, 100.0),
+    lsq_mu_bounds: Sequence[float] = LSQ_MU_BOUNDS,
+    lsq_sigma_bounds: Sequence[float] = LSQ_SIGMA_BOUNDS,
+    lsq_width: str = "sd",
+    ci_method: str = "percentile",
 ) -> PsychometricFit:
     """Fit ψ(x) = γ + (1 − γ − λ) F(x; μ, σ) to counts (k of n per level) or proportions p.
 
@@ -311,9 +352,10 @@ def fit_psychometric(
     (several images per level), ``lsq`` fits the mean p per level; with p and n, k = p·n.
     ``guess``/``lapse``: a float (fixed) or (lo, hi) (free within bounds; default [0, .05]).
     ``lsq_levels``: "auto" (the companion's 9 levels when the data are the 21-level continuum
-    0, .05, …, 1, else all levels), "all", or an explicit list of levels to use. CIs come from a
-    parametric bootstrap (``bootstrap`` samples, seeded) whenever there are integer trial
-    counts; else they are NaN.
+    0, .05, …, 1, else all levels), "all", or an explicit list of levels to use. ``lsq_width``:
+    ``sd`` (σ, the companion's) or ``steepness`` (1/σ). CIs (``ci_method`` percentile | bca)
+    come from a parametric bootstrap (``bootstrap`` samples, seeded) whenever there are trial
+    counts; else they are NaN. Counts must be whole numbers.
     Bad input raises FacepsychError; an untrustworthy fit carries ``flags`` (``fit_ok`` False, a
     prose ``reason``).
     """
@@ -321,9 +363,10 @@ def fit_psychometric(
     if method not in METHODS:
         raise FacepsychError(f"unknown method {method!r}; choose mle or lsq")
     fam = get_family(function)
+    if lsq_width not in LSQ_WIDTHS:
+        raise FacepsychError(f"unknown lsq_width {lsq_width!r}; choose sd or steepness")
     guess, lapse = _bounds("guess", guess), _bounds("lapse", lapse)
-    if bootstrap < 0:
-        raise FacepsychError("bootstrap must be >= 0")
+    bootstrap = check_bootstrap(bootstrap, ci_method)
     if not 0 < ci < 1:
         raise FacepsychError("ci must lie in (0, 1)")
     data = prepare_data(levels, k, n, p, method=method)
@@ -336,7 +379,7 @@ def fit_psychometric(
             raise FacepsychError(f"need at least 3 distinct levels, got {data.x.size}")
         tx = fam.t(data.x)
         theta, lower, upper, converged = _lsq_point(
-            data, fam, guess, lapse, lsq_start, lsq_mu_bounds, lsq_steepness_bounds
+            data, fam, guess, lapse, lsq_start, lsq_mu_bounds, lsq_sigma_bounds, lsq_width
         )
         kind = "lsq"
         weights = np.ones_like(data.y)
@@ -349,7 +392,7 @@ def fit_psychometric(
         kind = "binomial"
         weights = data.n
 
-    mu, sigma, slope, jnd_ = (float(v[0]) for v in _summaries(theta[None, :], fam.name))
+    mu, sigma, slope, jnd_ = (float(v[0]) for v in summaries(theta[None, :], fam.name))
     fitted = psi(data.x, mu, sigma, theta[2], theta[3], fam.name)
     resid = data.y - fitted
     ss_tot = float(np.sum((data.y - data.y.mean()) ** 2))
@@ -378,30 +421,7 @@ def fit_psychometric(
         and np.allclose(kk, np.round(kk))
     )
     if bootstrap > 0 and integer_n:
-        _bootstrap(out, theta, tx, data, weights, fam, lower, upper, kind, bootstrap, seed, ci)
+        parametric_bootstrap(
+            out, theta, tx, data, weights, fam, lower, upper, kind, bootstrap, seed, ci, ci_method
+        )
     return out
-
-
-def _bootstrap(out, theta, tx, data, weights, fam, lower, upper, kind, B, seed, ci) -> None:
-    """Parametric bootstrap: refit B simulated data sets at once; fill CIs and deviance p."""
-    rng = np.random.default_rng(seed)
-    n_int = np.round(data.n).astype(np.int64)
-    p_hat = psi(data.x, out.pse, out.sigma, out.guess, out.lapse, fam.name)
-    kb = rng.binomial(n_int[None, :], p_hat[None, :], size=(B, data.x.size)).astype(float)
-    yb = kb / data.n
-    th, _, conv = fit_batch(
-        np.repeat(theta[None, :], B, axis=0), tx, yb, weights, fam, lower, upper, kind=kind
-    )
-    th = th[conv]
-    if th.shape[0] == 0:  # no simulated data set could be refitted: no interval
-        return
-    mu, sigma, slope, jnd_ = _summaries(th, fam.name)
-    q = 100 * (1 - ci) / 2
-    out.pse_lo, out.pse_hi = (float(v) for v in np.percentile(mu, [q, 100 - q]))
-    out.slope_lo, out.slope_hi = (float(v) for v in np.percentile(slope, [q, 100 - q]))
-    out.jnd_lo, out.jnd_hi = (float(v) for v in np.percentile(jnd_, [q, 100 - q]))
-    fitted = psi(data.x[None, :], mu[:, None], sigma[:, None], th[:, 2:3], th[:, 3:4], fam.name)
-    dev_b = binomial_deviance(kb[conv], data.n[None, :], fitted)
-    out.deviance_p = float((1 + np.sum(dev_b >= out.deviance - 1e-9)) / (1 + dev_b.size))
-    out.n_boot = int(th.shape[0])
-    out.boot = np.column_stack([mu, sigma, th[:, 2], th[:, 3]])

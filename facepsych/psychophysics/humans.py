@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from facepsych.errors import FacepsychError
-from facepsych.psychophysics.fitting import PsychometricFit, fit_psychometric
+from facepsych.psychophysics.fitting import PsychometricFit, check_counts, fit_psychometric
 from facepsych.psychophysics.responses import usable_pse
 
 
@@ -148,8 +148,10 @@ def validate_human_frame(
         if out[col].isna().any():
             raise FacepsychError(f"{source}: column {col} has a missing or non-numeric value")
     if counts:
-        if (out["k"] < 0).any() or (out["n"] <= 0).any():
-            raise FacepsychError(f"{source}: counts must be non-negative and n positive")
+        check_counts(out["k"], out["n"], source=source)
+        zero = np.flatnonzero(out["n"].to_numpy() == 0)
+        if zero.size:
+            raise FacepsychError(f"{source}: n must be positive (n=0 at row {int(zero[0])})")
         if (out["k"] > out["n"]).any():
             raise FacepsychError(
                 f"{source}: k > n in row {int(np.flatnonzero(out['k'] > out['n'])[0])}"

@@ -13,6 +13,7 @@ Any other columns can group the rows (``group_by``); the output has one row per 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +22,10 @@ import numpy as np
 import pandas as pd
 
 from facepsych.errors import FacepsychError
+from facepsych.psychophysics.agreement import AGREEMENT_COLUMNS, stimulus_agreement
 from facepsych.psychophysics.anova import delta_pse_anova
 from facepsych.psychophysics.compare import compare_to_humans
-from facepsych.psychophysics.fitting import PsychometricFit, fit_psychometric
+from facepsych.psychophysics.fitting import PsychometricFit, check_counts, fit_psychometric
 from facepsych.psychophysics.humans import (
     PUBLISHED_REFERENCE,
     HumanFits,
@@ -31,6 +33,7 @@ from facepsych.psychophysics.humans import (
     load_human_trials,
     recode_responses,
 )
+from facepsych.psychophysics.trialfiles import HumanFormat, read_human
 
 FIT_COLUMNS = (
     "group", "method", "function", "pse", "pse_lo", "pse_hi", "slope", "slope_lo", "slope_hi",
@@ -178,6 +181,8 @@ def fit_table(
         need = [*need, "n"]
     df = df.copy()
     _numeric(df, need, name)
+    if kind == "counts":  # line numbers of a CSV file: the header is line 1
+        check_counts(df["k"], df["n"], row_offset=2, unit="line", source=name)
     if kind == "trials":
         df["response"] = recode_responses(df["response"], response_codes)
     method = method or ("lsq" if kind == "proportions" else "mle")
@@ -240,13 +245,17 @@ def fit_table(
 
 
 def _human_groups(
-    human, response_codes: str, method: str, function: str, bootstrap: int, seed: int
-):
+    human, response_codes: str, method: str, function: str, bootstrap: int, seed: int,
+    human_format: HumanFormat | None = None,
+):  # fmt: skip
     if isinstance(human, str) and human.lower() in ("reference", "published"):
         return {None: PUBLISHED_REFERENCE}, None
-    trials = (
-        load_human_trials(human, response_codes) if not isinstance(human, pd.DataFrame) else human
-    )
+    if isinstance(human, pd.DataFrame):
+        trials = human
+    elif human_format is not None:
+        trials = read_human(human, human_format)
+    else:
+        trials = load_human_trials(human, response_codes)
     kw = {"method": method, "function": function, "bootstrap": bootstrap, "seed": seed}
     if "condition" in trials.columns and trials["condition"].nunique() > 1:
         return {c: fit_humans(t, **kw) for c, t in trials.groupby("condition")}, trials
@@ -267,6 +276,7 @@ def compare_table(
     out: str | Path | None = None,
     anova_by: Sequence[str] | None = None,
     anova_out: str | Path | None = None,
+    human_format: HumanFormat | None = None,
 ) -> pd.DataFrame:
     """Compare every model group (``level, p`` CSV) with human trials or ``"reference"``.
 
@@ -274,7 +284,10 @@ def compare_table(
     human data have several conditions, model groups are matched to them by their
     ``condition``. With ``anova_by`` (model factor columns) and human trials, the companion's
     repeated-measures ANOVA of |PSE_model − PSE_subject| (Greenhouse–Geisser corrected) is put in
-    ``table.attrs["anova"]`` and written to ``anova_out``.
+    ``table.attrs["anova"]`` and written to ``anova_out``. With human trials, each row also
+    carries the per-stimulus agreement (:mod:`.agreement`: stimulus r and its ceiling, Cohen's
+    κ). ``human_format`` reads the human
+    data (a file or a folder) as PsychoPy, MATLAB or Excel files (see :mod:`.trialfiles`).
     """
     name = str(model) if not isinstance(model, pd.DataFrame) else "model predictions"
     mdf = read_table(model) if not isinstance(model, pd.DataFrame) else normalise_columns(model)
@@ -286,7 +299,9 @@ def compare_table(
     _numeric(mdf, ["level", "p"], name)
     if group_by is None:
         group_by = [c for c in mdf.columns if c not in PER_STIMULUS]
-    humans, _ = _human_groups(human, response_codes, human_method, function, bootstrap, seed)
+    humans, trials = _human_groups(
+        human, response_codes, human_method, function, bootstrap, seed, human_format
+    )
     rows = []
     for label, keys, sub in _groups(mdf, group_by, name):
         if len(humans) == 1:
@@ -310,6 +325,8 @@ def compare_table(
             seed=seed,
         )
         res.pop("human_source", None)
+        if trials is not None and "response" in trials.columns:
+            res.update(_agreement(trials, sub, keys, bootstrap, seed))
         rows.append({"group": label, **keys, **res})
     table = pd.DataFrame(rows)
     if anova_by:
@@ -319,6 +336,18 @@ def compare_table(
 
         atomic_csv(out, table)  # never a 0-byte or half table (disk full)
     return table
+
+
+def _agreement(trials: pd.DataFrame, model: pd.DataFrame, keys: dict, bootstrap, seed) -> dict:
+    """Per-stimulus agreement of one model group with the human trials of its condition (NaN
+    columns when they share no stimulus)."""
+    t = trials
+    if "condition" in keys and "condition" in t.columns:
+        t = t[t["condition"] == keys["condition"]]
+    try:
+        return stimulus_agreement(t, model, bootstrap=bootstrap, seed=seed)
+    except FacepsychError:
+        return dict.fromkeys(AGREEMENT_COLUMNS, math.nan)
 
 
 def _anova(table: pd.DataFrame, humans: dict, factors: list[str], out) -> pd.DataFrame:

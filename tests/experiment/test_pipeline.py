@@ -33,8 +33,9 @@ def test_constant_model_answers_give_an_unfitted_row(value):
 
 
 def test_wide_asymptotes_recover_a_compressed_model_curve():
-    # a model curve from 0.2 to 0.9: guess 0.2, lapse 0.1, PSE 0.6, sigma 0.1
-    p = 0.2 + 0.7 * norm.cdf((LEVELS - 0.6) / 0.1)
+    # a model curve from 0.2 to 0.9: guess 0.2, lapse 0.1, PSE 0.6, sigma 0.15 (inside lsq's
+    # sigma range [0.1, 100])
+    p = 0.2 + 0.7 * norm.cdf((LEVELS - 0.6) / 0.15)
     row = _fit(LEVELS, p, FIT, seed=0)
     assert row["fit_ok"], row["reason"]
     assert row["pse"] == pytest.approx(0.6, abs=1e-3)

@@ -253,3 +253,86 @@ def test_compare_prints_why_a_model_curve_could_not_be_fitted(tmp_path, capsys):
     pd.DataFrame({"level": X21, "p": 0.5}).to_csv(tmp_path / "flat.csv", index=False)
     code, stdout, _ = run(["compare", "--model", str(tmp_path / "flat.csv")], capsys)
     assert code == 0 and "all responses are identical" in stdout
+
+
+def test_fit_and_compare_read_human_files_in_lab_formats(tmp_path, capsys):
+    from scipy import io
+
+    t = simulate_trials(n_subjects=4, trials=12, seed=5)
+    folder = tmp_path / "mat"
+    folder.mkdir()
+    for s, df in t.groupby("subject"):
+        index = np.round(df["level"].to_numpy() * 10).astype(int) + 1
+        code = np.where(df["response"] == 1, 1, 2)
+        m = np.column_stack([np.arange(len(df)) + 1, index, np.zeros(len(df)), code])
+        io.savemat(folder / f"{s}.mat", {"result_dummy": m})
+    out = tmp_path / "fits.csv"
+    code, _, err = run(["fit", "--human", str(folder), "--format", "mat", "--codes", "12",
+                        "--group-by", "subject", "--bootstrap", "0", "--out", str(out)],
+                       capsys)  # fmt: skip
+    assert code == 0, err
+    mat_fits = pd.read_csv(out).set_index("group")["pse"]
+    t.to_csv(tmp_path / "h.csv", index=False)
+    code, _, err = run(["fit", str(tmp_path / "h.csv"), "--group-by", "subject", "--bootstrap",
+                        "0", "--out", str(out)], capsys)  # fmt: skip
+    assert code == 0, err
+    pd.testing.assert_series_equal(mat_fits, pd.read_csv(out).set_index("group")["pse"])
+    preds = tmp_path / "preds.csv"
+    pd.DataFrame({"level": X21, "p": psi(X21, 0.5, 0.15)}).to_csv(preds, index=False)
+    code, stdout, err = run(["compare", "--model", str(preds), "--human", str(folder),
+                             "--format", "mat", "--codes", "12", "--bootstrap", "200",
+                             "--out", str(tmp_path / "cmp.csv")], capsys)  # fmt: skip
+    assert code == 0, err
+    row = pd.read_csv(tmp_path / "cmp.csv").iloc[0]
+    assert row["human_kind"] == "data" and row["n_subjects"] >= 3
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["fit"], "error: give the data as DATA.csv or as --human FILE_OR_FOLDER (one of them)\n"),
+        (["fit", "--human", "nowhere", "--format", "sav"],
+         "error: unknown human data format 'sav'; choose csv, psychopy, mat, xlsx\n"),
+        (["fit", "COUNTS", "--bootstrap", "30000000"],
+         "error: bootstrap must be at most 1000000 samples (got 30000000); 10000 give "
+         "percentiles to about ±0.5 %\n"),
+        (["fit", "COUNTS", "--ci", "studentised"],
+         "error: unknown ci method 'studentised'; choose bca or percentile\n"),
+    ],
+)  # fmt: skip
+def test_fit_option_errors_are_one_line(argv, message, counts_csv, capsys):
+    argv = [str(counts_csv) if a == "COUNTS" else a for a in argv]
+    code, _, err = run(argv, capsys)
+    assert code == 2 and err == message
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "message"),
+    [
+        ([1, 2, 3], [4, 1e19, 4], "n=1e+19 at line 3 is too large (at most 1e+15 trials per row)"),
+        ([1, 2.5, 3], [4, 4, 4], "counts must be whole numbers (k=2.5 at line 3)"),
+        ([1, -2, 3], [4, 4, 4], "counts must not be negative (k=-2 at line 3)"),
+        ([1, 2, 3], [4, 4, -1], "counts must not be negative (n=-1 at line 4)"),
+    ],
+)
+def test_fit_rejects_bad_counts_naming_the_row(tmp_path, capsys, k, n, message):
+    path = tmp_path / "c.csv"
+    pd.DataFrame({"level": [0, 0.5, 1], "k": k, "n": n}).to_csv(path, index=False)
+    code, _, err = run(["fit", str(path), "--bootstrap", "50"], capsys)
+    assert code == 2 and err == f"error: {path}: {message}\n"
+
+
+def test_compare_with_human_trials_reports_stimulus_agreement(tmp_path, capsys):
+    t = simulate_trials(n_subjects=8, trials=4, seed=6)
+    t.to_csv(tmp_path / "h.csv", index=False)
+    x = np.round(np.linspace(0, 1, 11), 2)
+    pd.DataFrame({"level": x, "p": psi(x, 0.5, 0.1)}).to_csv(tmp_path / "m.csv", index=False)
+    out = tmp_path / "cmp.csv"
+    code, _, err = run(["compare", "--model", str(tmp_path / "m.csv"), "--human",
+                        str(tmp_path / "h.csv"), "--bootstrap", "100", "--out", str(out)],
+                       capsys)  # fmt: skip
+    assert code == 0, err
+    row = pd.read_csv(out).iloc[0]
+    assert row["n_stimuli"] == 11 and row["agreement_n_subjects"] == 8
+    assert row["stimulus_r"] > 0.9 and row["kappa_lo"] < row["kappa"] < row["kappa_hi"]
+    assert row["n_subjects"] >= 6  # the PSE comparison's subjects are kept

@@ -155,3 +155,20 @@ def test_published_reference_is_labelled_as_reference():
     assert ref.kind == "reference" and "not data" in ref.source
     assert ref.pse_sd / math.sqrt(ref.n_subjects) == pytest.approx(ref.pse_se, abs=2e-4)
     assert ref.as_dict()["n"] == 40
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "message"),
+    [
+        ([1, -1], [4, 4], "human data: counts must not be negative (k=-1 at row 1)"),
+        ([1, 1.5], [4, 4], "human data: counts must be whole numbers (k=1.5 at row 1)"),
+        ([1, 0], [4, 0], "human data: n must be positive (n=0 at row 1)"),
+    ],
+)
+def test_human_counts_errors_name_the_row(k, n, message):
+    from facepsych.psychophysics.humans import validate_human_frame
+
+    df = pd.DataFrame({"subject": ["a", "a"], "level": [0.0, 1.0], "k": k, "n": n})
+    with pytest.raises(FacepsychError) as info:
+        validate_human_frame(df)
+    assert str(info.value) == message
