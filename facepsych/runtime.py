@@ -38,7 +38,9 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def resolve_threads(threads: int | None = None, *, workers: int = 1, cores: int | None = None) -> int:
+def resolve_threads(
+    threads: int | None = None, *, workers: int = 1, cores: int | None = None
+) -> int:
     """Intra-op threads per process: ``threads`` if given, else ``$FACEPSYCH_THREADS``, else
     ``max(1, cores // workers)``."""
     if threads is not None:

@@ -316,9 +316,11 @@ def prepare_folder(folder: Path, meta: dict) -> dict:
     """Create ``folder`` with ``meta.json``, or keep the existing one when its key matches (its
     shard size wins, so a resumed extraction keeps its layout); a mismatch empties the folder."""
     old = _read_json(folder / "meta.json")
-    if old is not None and old.get("key") == meta["key"] and old.get("n_samples") == meta[
-        "n_samples"
-    ]:
+    if (
+        old is not None
+        and old.get("key") == meta["key"]
+        and old.get("n_samples") == meta["n_samples"]
+    ):
         return old
     if folder.exists():
         shutil.rmtree(folder)

@@ -38,7 +38,11 @@ def _collate(items):
 
 
 def decoded_batches(
-    dataset: FaceDataset, preprocess, batches: Sequence[Sequence[int]], *, workers: int = 0,
+    dataset: FaceDataset,
+    preprocess,
+    batches: Sequence[Sequence[int]],
+    *,
+    workers: int = 0,
     pin_memory: bool = False,
 ) -> Iterator[list[tuple[int, torch.Tensor | str]]]:
     """Decode each batch of sample positions, in order; ``workers`` > 1 uses that many DataLoader
@@ -105,7 +109,9 @@ def extract_batches(
                     if not skip_bad:
                         raise FacepsychError(x)
                     s = dataset.samples[pos]
-                    failed.append({"image_id": s.image_id, "item": dataset.describe(s), "reason": x})
+                    failed.append(
+                        {"image_id": s.image_id, "item": dataset.describe(s), "reason": x}
+                    )
                 else:
                     kept.append(pos)
                     images.append(x)
@@ -115,7 +121,9 @@ def extract_batches(
         net.train(was_training)
 
 
-def fill_batch_size(net, device: torch.device, *, fraction: float = 0.6, ceiling: int = 1024) -> int:
+def fill_batch_size(
+    net, device: torch.device, *, fraction: float = 0.6, ceiling: int = 1024
+) -> int:
     """A frozen-extraction batch size that fills ``fraction`` of the free CUDA memory, measured
     from the peak memory of a 2-image probe (at least 1, at most ``ceiling``); 64 on the CPU."""
     if device.type != "cuda":
