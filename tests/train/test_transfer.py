@@ -13,8 +13,6 @@ from facepsych.train import TrainConfig, load_run, train_valence
 from facepsych.train.cache import FeatureStore
 from facepsych.train.transfer import METRIC_COLUMNS, _epoch_order
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 SPEC = {"arch": "alexnet", "weights": "random", "hidden": 16}
 
 
