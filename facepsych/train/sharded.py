@@ -12,6 +12,7 @@ local Ray with ``workers`` CPUs is started and shut down again.
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from pathlib import Path
@@ -70,7 +71,9 @@ def extract_on_ray(
     log = StepLog(enabled=None if progress else False)
     try:
         task = ray.remote(num_cpus=1)(_shard_task)
-        net_ref, data_ref = ray.put(net.cpu()), ray.put(dataset)
+        on_cpu = next(net.parameters()).device.type == "cpu"
+        net_ref = ray.put(net if on_cpu else copy.deepcopy(net).cpu())  # the caller's net stays
+        data_ref = ray.put(dataset)
         pending = [
             task.remote(net_ref, data_ref, str(folder), k, *ranges[k], meta["dtype"], batch_size)
             for k in shards
