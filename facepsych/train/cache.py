@@ -141,7 +141,10 @@ class FeatureRows:
 
 
 class FeatureStore:
-    """A complete cache folder, memory-mapped: ``ids`` (row order), ``dim``, ``dtype``."""
+    """A complete cache folder: ``ids`` (row order), ``dim``, ``dtype``.
+
+    Each :meth:`gather` maps the shards it needs and unmaps them on return, so the rows read stay
+    in the page cache (reclaimable) instead of adding to this process's resident memory."""
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
@@ -150,7 +153,8 @@ class FeatureStore:
             raise FacepsychError(f"{self.folder}: not a complete feature cache")
         self.key, self.dim, self.failed = done["key"], int(done["dim"]), list(done["failed"])
         self.ids: list[str] = []
-        self._arrays: list[np.ndarray] = []
+        self._shards: list[tuple[Path, np.dtype, int, tuple[int, int], int] | None] = []
+        dtypes = set()
         offsets = [0]
         for k in range(int(done["shards"])):
             info = _read_json(_shard(self.folder, k, ".json"))
@@ -158,18 +162,23 @@ class FeatureStore:
                 raise FacepsychError(f"{self.folder}: shard {k} is missing")
             rows = int(info["rows"])
             if rows:
-                arr = np.load(_shard(self.folder, k, ".npy"), mmap_mode="r")
+                path = _shard(self.folder, k, ".npy")
+                arr = np.load(path, mmap_mode="r")
                 if arr.ndim != 2 or arr.shape[1] != self.dim or arr.shape[0] < rows:
                     raise FacepsychError(f"{self.folder}: shard {k} has shape {arr.shape}")
-                self._arrays.append(arr[:rows])
+                self._shards.append((path, arr.dtype, int(arr.offset), arr.shape, rows))
+                dtypes.add(str(arr.dtype))
+                del arr
             else:
-                self._arrays.append(np.zeros((0, self.dim), np.float16))
+                self._shards.append(None)
             self.ids += list(info["ids"])
             offsets.append(offsets[-1] + rows)
         if len(self.ids) != int(done["n"]):
             raise FacepsychError(f"{self.folder}: {len(self.ids)} rows, expected {done['n']}")
         self._offsets = np.asarray(offsets, dtype=np.int64)
-        self.dtype = str(self._arrays[0].dtype) if self._arrays else "float16"
+        if len(dtypes) > 1:
+            raise FacepsychError(f"{self.folder}: shards of different dtypes {sorted(dtypes)}")
+        self.dtype = dtypes.pop() if dtypes else "float16"
         self._index = {i: r for r, i in enumerate(self.ids)}
 
     def __len__(self) -> int:
@@ -189,6 +198,10 @@ class FeatureStore:
     def view(self, image_ids: Iterable[str]) -> FeatureRows:
         return FeatureRows(self, self.positions(image_ids))
 
+    def _map(self, k: int) -> np.ndarray:
+        path, dtype, offset, shape, rows = self._shards[k]
+        return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)[:rows]
+
     def gather(self, rows: np.ndarray) -> torch.Tensor:
         """Rows (global positions) → float32 tensor, in the given order."""
         rows = np.asarray(rows, dtype=np.int64).reshape(-1)
@@ -198,7 +211,7 @@ class FeatureStore:
             sel = np.nonzero(shard == k)[0]
             local = rows[sel] - self._offsets[k]
             order = np.argsort(local, kind="stable")  # ascending reads from the memory map
-            out[sel[order]] = self._arrays[k][local[order]]
+            out[sel[order]] = self._map(int(k))[local[order]]
         return torch.from_numpy(out)
 
 
