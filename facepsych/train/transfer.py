@@ -38,6 +38,7 @@ from facepsych.runtime import resolve_device
 from facepsych.train.atomic import save_torch, write_json, write_text
 from facepsych.train.cache import FeatureRows, cached_features
 from facepsych.train.config import TrainConfig, TrainResult
+from facepsych.train.extract import fill_batch_size
 
 METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
 
@@ -215,6 +216,8 @@ def train_valence(
     if out.exists() and not out.is_dir():
         raise FacepsychError(f"run folder {out} exists and is not a folder")
     net = _build(net_spec, config).to(device)  # bad arch / weights fail before the folder exists
+    if device.type == "cuda":
+        net = net.to(memory_format=torch.channels_last)
     # The folder is made by the first (atomic) write, after epoch 1: an image that fails to
     # decode during extraction or the first epoch leaves nothing behind.
     reason = _fallback_reason(net, config)
@@ -229,11 +232,14 @@ def train_valence(
     # Augmentation alone leaves the backbone cacheable: validation features are still cached.
     use_cache_for_val = config.cache and net.cacheable and len(dataset.split("val")) > 0
     if mode == "cached" or use_cache_for_val:
+        extract_batch = config.extract_batch_size
+        if device.type == "cuda":  # at least the configured batch, more while memory allows
+            extract_batch = max(extract_batch, fill_batch_size(net, device))
         cf = cached_features(
             net,
             dataset if mode == "cached" else dataset.split("val"),
             config.resolved_cache_dir(),
-            batch_size=config.extract_batch_size,
+            batch_size=extract_batch,
             device=device,
             progress=config.progress,
             workers=config.workers,
