@@ -11,7 +11,8 @@ head), in a fresh child process so that each peak RSS is its own:
 
 and prints one line per arch with the projection to ``--project`` faces (default 290,000: the
 paper's AffectNet): extraction hours, cache GB, head s/epoch, all linear in N. Peak RSS is the
-child's ``ru_maxrss`` (the trainer) and the largest of its DataLoader workers'.
+child's ``ru_maxrss`` (the trainer; also as it stood after the extraction) and the largest of
+its DataLoader workers'.
 Goals: peak RSS ≤ 4 GB at any N; AlexNet cache for 290k ≤ 6 GB.
 
     python benchmarks/scale.py [--n 50000] [--archs alexnet vgg16] [--epochs 2] [--workers 2]
@@ -74,6 +75,7 @@ def _measure(arch: str, args: dict, queue) -> None:
     cf = cached_features(net, ds, cache, batch_size=64, device=device, progress=False,
                          workers=args["workers"])  # fmt: skip
     extract_s = time.perf_counter() - t0
+    extract_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GB
     nbytes, dim = cf.store.nbytes, cf.store.dim
     del cf, net
     cfg = TrainConfig(epochs=args["epochs"], batch_size=args["batch_size"], seed=0,
@@ -92,6 +94,7 @@ def _measure(arch: str, args: dict, queue) -> None:
             "cache_hit": result.cache_hit,
             "epoch_s": sum(epoch_s) / len(epoch_s),
             "val_acc": result.best_val_acc,
+            "extract_rss_gb": extract_rss,
             "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GB,
             "worker_rss_gb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / GB,
         }
@@ -138,7 +141,8 @@ def main() -> None:
                 f"{arch}: N {r['n']}, {r['dim']}-d, {r['threads']} thread(s), {a.workers} "
                 f"decoders | extraction {r['n'] / r['extract_s']:.1f} img/s, "
                 f"cache {r['cache_bytes'] / GB:.3f} GB | head {r['epoch_s']:.2f} s/epoch "
-                f"(cache hit {r['cache_hit']}) | peak RSS {r['rss_gb']:.2f} GB (decoder "
+                f"(cache hit {r['cache_hit']}) | peak RSS {r['rss_gb']:.2f} GB (after "
+                f"extraction {r['extract_rss_gb']:.2f} GB; decoder "
                 f"{r['worker_rss_gb']:.2f} GB) | projected to {a.project}: extraction "
                 f"{r['extract_s'] * scale / 3600:.1f} h, cache {r['cache_bytes'] * scale / GB:.2f}"
                 f" GB, head {r['epoch_s'] * scale:.0f} s/epoch"
