@@ -454,7 +454,7 @@ def attention_compare_command(
     per_subject: Annotated[bool, typer.Option(help="One row per image x subject.")] = False,
 ) -> None:
     """Compare CAMs with human fixations: NSS, CC, SIM, KL, AUC-Judd/Borji/shuffled per image."""
-    from facepsych.attention.pipeline import compare_attention
+    from facepsych.attention import compare_attention
 
     df = compare_attention(cams, fixations, out, sigma=sigma, sigma_deg=sigma_deg, ppd=ppd,
                            n_splits=splits, seed=seed, per_subject=per_subject)  # fmt: skip
@@ -666,11 +666,10 @@ def main(argv: list[str] | None = None) -> None:
     except FacepsychError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    except OSError as exc:  # a path the system refuses (a folder where a file goes, permissions)
-        path = exc.filename2 if exc.filename2 is not None else exc.filename
-        if path is None or not exc.strerror:
-            raise
-        typer.echo(f"error: {exc.strerror}: {path}", err=True)
+    except OSError as exc:  # disk full, permissions, a file where a folder goes: one line
+        from facepsych.errors import os_error
+
+        typer.echo(f"error: {os_error(exc)}", err=True)
         sys.exit(2)
     except typer.Abort:
         typer.echo("aborted", err=True)

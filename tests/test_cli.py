@@ -102,4 +102,46 @@ def test_system_refused_output_path_is_one_line(tmp_path, capsys):
     data = tmp_path / "counts.csv"
     data.write_text("level,k,n\n0,1,10\n0.5,5,10\n1,9,10\n")
     code, out, err = run(["fit", str(data), "--bootstrap", "0", "--out", str(tmp_path)], capsys)
-    assert code == 2 and err == f"error: Is a directory: {tmp_path}\n"
+    assert code == 2 and err == f"error: {tmp_path} is a folder, not a file\n"
+
+
+@pytest.mark.parametrize(
+    ("exc", "line"),
+    [
+        (OSError(28, "No space left on device", "/data/run/best.pt"),
+         "error: /data/run/best.pt: no space left on the device"),
+        (PermissionError(13, "Permission denied", "/data/run"),
+         "error: /data/run: permission denied"),
+        (OSError(28, "No space left on device"), "error: No space left on device"),
+    ],
+)  # fmt: skip
+def test_any_os_error_is_one_line_naming_the_path(monkeypatch, capsys, exc, line):
+    """ENOSPC / EACCES from any writer: one line, exit 2, no traceback."""
+    import facepsych.cli as cli
+
+    def fail(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(cli, "app", fail)
+    code, out, err = run([], capsys)
+    assert code == 2 and err == line + "\n" and out == ""
+
+
+def test_disk_full_in_fit_is_one_line_and_leaves_no_file(tmp_path, capsys, monkeypatch):
+    """Regression: ENOSPC gave a traceback in fit and left a 0-byte fits file."""
+    import errno
+
+    import pandas as pd
+
+    data = tmp_path / "counts.csv"
+    data.write_text("level,k,n\n0,1,10\n0.5,5,10\n1,9,10\n")
+
+    def full(self, path, *args, **kwargs):
+        open(path, "w").close()  # what a failing write leaves: an empty file
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    out = tmp_path / "fits.csv"
+    code, _, err = run(["fit", str(data), "--bootstrap", "0", "--out", str(out)], capsys)
+    assert code == 2 and err == f"error: {out}: no space left on the device\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counts.csv"]

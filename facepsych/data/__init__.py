@@ -5,12 +5,28 @@
 >>> ds.split("train").class_counts()                    # doctest: +SKIP
 """
 
+from facepsych.data.crop import (
+    CropSettings,
+    FaceCropper,
+    crop_continuum,
+    crop_dataset,
+    crop_images,
+    crop_of_run,
+    parse_crop,
+)
 from facepsych.data.dataset import FaceDataset, ImageRef, Sample
 from facepsych.data.load import FORMATS, load_dataset
 from facepsych.data.splits import stratified_group_split
 from facepsych.data.valence import ValenceMap, normalise_emotion, resolve_valence
 
 __all__ = [
+    "CropSettings",
+    "FaceCropper",
+    "crop_continuum",
+    "crop_dataset",
+    "crop_images",
+    "crop_of_run",
+    "parse_crop",
     "FORMATS",
     "FaceDataset",
     "ImageRef",

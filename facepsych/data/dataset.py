@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
+from facepsych.data.images import check_pixels, read_rgb
 from facepsych.errors import FacepsychError
 
 Split = Literal["train", "val", "test"]
@@ -68,18 +69,12 @@ class ImageRef:
 
 
 def open_image(ref: ImageRef) -> Image.Image:
-    """Decode a reference into an RGB PIL image (cropping the face box when given)."""
+    """Decode a reference into an RGB PIL image (cropping the face box when given); files go
+    through :func:`facepsych.data.images.read_rgb` (16-bit scaled, pixel cap)."""
     if ref.pixels is not None:
         return Image.fromarray(np.asarray(ref.pixels, dtype=np.uint8)).convert("RGB")
     assert ref.path is not None
-    try:
-        with Image.open(ref.path) as img:
-            img.load()
-            rgb = img.convert("RGB")
-    except FileNotFoundError:
-        raise FacepsychError(f"image not found: {ref.path}") from None
-    except Exception as exc:  # PIL raises many types for corrupt files
-        raise FacepsychError(f"cannot read image {ref.path}: {exc}") from None
+    rgb = read_rgb(ref.path)
     if ref.box is not None:
         x, y, w, h = ref.box
         if x >= rgb.width or y >= rgb.height or x + w <= 0 or y + h <= 0:
@@ -99,6 +94,9 @@ def check_image_header(path: Path) -> str | None:
         with Image.open(path) as img:
             if img.width <= 0 or img.height <= 0:
                 return "image has zero size"
+            check_pixels(img.size, "image")
+    except FacepsychError as exc:
+        return str(exc)
     except Exception as exc:
         return f"unreadable image ({exc.__class__.__name__})"
     return None

@@ -12,6 +12,8 @@ Layout of a run folder::
 Every file is written to a temporary name in the same folder and renamed into place
 (``os.replace`` is atomic on POSIX), so a crash or ``kill -9`` leaves either the old file or the
 new one, never half of one. A cell counts as finished only when its ``done.json`` exists.
+While a run writes the folder it holds the folder's lock (``.facepsych.lock``, see
+:class:`facepsych.atomic.FolderLock`): a second run on the same folder fails at once.
 """
 
 from __future__ import annotations
@@ -25,8 +27,15 @@ from typing import Any
 
 import pandas as pd
 
+from facepsych.atomic import (
+    LOCK_NAME,
+    FolderLock,
+    atomic_csv,
+    atomic_json,
+    atomic_text,
+    atomic_write,
+)
 from facepsych.errors import FacepsychError
-from facepsych.train.atomic import atomic_write
 
 MANIFEST = "manifest.json"
 MERGED_TABLES = (
@@ -50,16 +59,11 @@ def read_csv_or_empty(path: Path) -> pd.DataFrame:
         return pd.DataFrame()
 
 
-def write_text(path: Path, text: str) -> Path:
-    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
-
-
-def write_json(path: Path, obj: Any) -> Path:
-    return write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
-
-
-def write_csv(path: Path, df: pd.DataFrame) -> Path:
-    return atomic_write(path, lambda p: df.to_csv(p, index=False))
+write_text = atomic_text
+write_json = atomic_json
+write_csv = atomic_csv
+__all__ = ["RunFolder", "atomic_write", "read_csv_or_empty", "read_json", "write_csv",
+           "write_json", "write_text"]  # fmt: skip
 
 
 def read_json(path: Path) -> Any:
@@ -76,6 +80,7 @@ class RunFolder:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self.lock = FolderLock(self.path, "--out folder")
 
     # ------------------------------------------------------------------ paths
     @property
@@ -151,15 +156,32 @@ class RunFolder:
     ) -> str:
         """Open the folder for a run of ``config``; return ``new``, ``resume`` or ``restart``.
 
-        Refuses (FacepsychError, nothing touched): an unwritable folder; a non-empty folder that is
-        not a run folder; a run folder of a different config unless ``force``; a run folder of the
-        same config with finished cells unless ``resume`` or ``force``.
+        Refuses (FacepsychError, nothing touched): an unwritable folder; a folder another process
+        is writing; a non-empty folder that is not a run folder; a run folder of a different
+        config unless ``force``; a run folder of the same config with finished cells unless
+        ``resume`` or ``force``. On success the folder's lock is held until :meth:`release` (or
+        the process ends).
         """
         if self.path.exists() and not self.path.is_dir():
             raise FacepsychError(f"run folder {self.path} exists and is not a folder")
+        try:
+            self.check_writable()  # the one-line "cannot create/write" errors, before the lock
+            self.lock.acquire()
+            return self._prepare(config, fingerprint, resume=resume, force=force)
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def release(self) -> None:
+        """Give the folder's lock back."""
+        self.lock.release()
+
+    def _prepare(
+        self, config: dict[str, Any], fingerprint: str, *, resume: bool, force: bool
+    ) -> str:
         manifest = self.read_manifest() if self.path.is_dir() else None
         if manifest is None:
-            if self.path.is_dir() and any(self.path.iterdir()):
+            if self.path.is_dir() and any(p.name != LOCK_NAME for p in self.path.iterdir()):
                 raise FacepsychError(
                     f"{self.path} is not empty and holds no {MANIFEST}: choose a new or empty "
                     "folder for the run (nothing was written)"

@@ -1,4 +1,5 @@
-"""Study-level statistics for the report: the human-likeness ranking and the findings.
+"""Study-level statistics for the report: the human reference, the human-likeness ranking, the
+findings, the valence-training and attention summaries, and the pre-training caveats.
 
 Units of replication are continuum × seed fits of one model series (model · weights · variant).
 
@@ -8,6 +9,12 @@ Units of replication are continuum × seed fits of one model series (model · we
 - Response span (fit-free, measurable even when no curve can be fitted): P(positive) at the most
   positive level minus P(positive) at the most negative level, one value per continuum × seed
   (full faces); humans span ≈ 1, a network that ignores expression spans 0.
+- Human reference (:func:`human_band`): this study's trial-fitted humans (PSE mean and SD over
+  subjects, median slope) when there are any, else the published reference; drawn as the
+  cumulative normal ψ(x) = Φ((x − PSE)/σ) with σ = 1 / (slope·√(2π)) (the slope of Φ((x − μ)/σ)
+  at μ is 1/(σ√(2π))), its PSE shifted by ± 1 SD for the band.
+- Pre-training caveat: a lab backbone whose best validation accuracy on its own pre-training
+  task stayed below twice chance (2 / classes).
 - Human-likeness: z = (PSE − PSE_h) / SD_h against the human PSE distribution; the ranking sorts by
   |z| (closest to the human mean first), ties broken by |log(slope / slope_h)|.
 
@@ -17,66 +24,68 @@ contains 0 is reported as "no reliable difference".
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import t as student_t
+from scipy.stats import norm
+
+from facepsych.errors import FacepsychError
+from facepsych.psychophysics import PUBLISHED_REFERENCE, Interval, diff_ci, mean_ci, usable_pse
 
 
 @dataclass
-class Interval:
-    mean: float
-    lo: float
-    hi: float
-    n: int
+class HumanBand:
+    """The human reference a study is compared with (and its figures draw)."""
 
-    def text(self, digits: int = 3) -> str:
-        if self.n < 2 or not np.isfinite(self.lo):
-            return f"{self.mean:.{digits}f} (n = {self.n}, no CI)"
-        return f"{self.mean:.{digits}f} [{self.lo:.{digits}f}, {self.hi:.{digits}f}] (n = {self.n})"
+    label: str
+    pse_mean: float
+    pse_sd: float
+    slope: float | None = None
+    curve: pd.DataFrame | None = None  # columns level, mean, se
 
-    @property
-    def excludes_zero(self) -> bool:
-        return self.n >= 2 and np.isfinite(self.lo) and (self.lo > 0 or self.hi < 0)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def mean_ci(values: Any) -> Interval:
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if len(v) == 0:
-        return Interval(np.nan, np.nan, np.nan, 0)
-    m = float(v.mean())
-    if len(v) < 2:
-        return Interval(m, np.nan, np.nan, 1)
-    h = float(student_t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
-    return Interval(m, m - h, m + h, len(v))
+    def band(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(mid, lo, hi) at ``x``: the human mean ± SE curve when there is one, else the
+        cumulative normal of the PSE and slope with the PSE shifted by ∓ 1 SD."""
+        if self.curve is not None and len(self.curve):
+            c = self.curve.sort_values("level")
+            m = np.interp(x, c["level"], c["mean"])
+            se = np.interp(x, c["level"], c["se"])
+            return m, m - se, m + se
+        sigma = 1.0 / ((self.slope or PUBLISHED_REFERENCE.slope) * np.sqrt(2 * np.pi))
+        mid = norm.cdf((x - self.pse_mean) / sigma)
+        lo = norm.cdf((x - self.pse_mean - self.pse_sd) / sigma)
+        hi = norm.cdf((x - self.pse_mean + self.pse_sd) / sigma)
+        return mid, lo, hi
 
 
-def diff_ci(a: Any, b: Any) -> Interval:
-    """mean(b) − mean(a) with Welch's 95% interval; n = n_a + n_b."""
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    if len(a) == 0 or len(b) == 0:
-        return Interval(np.nan, np.nan, np.nan, 0)
-    d = float(b.mean() - a.mean())
-    if len(a) < 2 or len(b) < 2:
-        return Interval(d, np.nan, np.nan, len(a) + len(b))
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    se = np.sqrt(va + vb)
-    if se == 0:
-        return Interval(d, d, d, len(a) + len(b))
-    nu = se**4 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    h = float(student_t.ppf(0.975, nu) * se)
-    return Interval(d, d - h, d + h, len(a) + len(b))
+def human_band(humans: pd.DataFrame, curve: pd.DataFrame | None = None) -> HumanBand:
+    """The human reference of a run: its trial-fitted humans (``humans.csv`` rows with pse and
+    slope per subject; ``curve`` their mean curve) or, when there are none (or the table holds
+    the published reference), :data:`facepsych.psychophysics.PUBLISHED_REFERENCE`."""
+    ref = PUBLISHED_REFERENCE
+    fitted = len(humans) and "pse" in humans and not (humans.get("subject") == "published").any()
+    if not fitted:
+        label = f"published N = {ref.n_subjects}, PSE {ref.pse_mean:.3f} ± SD {ref.pse_sd:.3f}"
+        return HumanBand(label=label, pse_mean=ref.pse_mean, pse_sd=ref.pse_sd, slope=ref.slope)
+    pse = humans["pse"].astype(float)
+    pse_mean, pse_sd = float(pse.mean()), float(pse.std(ddof=1))
+    slope = float(humans["slope"].astype(float).median()) if "slope" in humans else ref.slope
+    label = f"this study's N = {len(humans)}, PSE {pse_mean:.3f} ± SD {pse_sd:.3f}"
+    return HumanBand(label=label, pse_mean=pse_mean, pse_sd=pse_sd, slope=slope, curve=curve)
 
 
-def _series(df: pd.DataFrame) -> pd.Series:
+def series_label(row: pd.Series | dict) -> str:
+    """``alexnet · imagenet`` (+ `` · pool5-r16`` for excitation variants) of one row."""
+    parts = [str(row["model"]), str(row["weights"])]
+    if str(row.get("variant", "plain")) != "plain":
+        parts.append(str(row["variant"]))
+    return " · ".join(parts)
+
+
+def series_labels(df: pd.DataFrame) -> pd.Series:
+    """:func:`series_label` of every row of a table with model, weights and variant columns."""
     return (
         df["model"].astype(str)
         + " · "
@@ -85,22 +94,20 @@ def _series(df: pd.DataFrame) -> pd.Series:
     )
 
 
-def _pse_unusable(reason: Any) -> bool:
-    """A fit's PSE is unusable when any check other than guess/lapse at a bound failed (PSE or
-    σ at a bound or outside the range, non-monotone responses, no convergence)."""
-    if not isinstance(reason, str) or not reason.strip():
-        return False
-    items = [r.strip() for r in reason.split(";") if r.strip()]
-    return any(not r.startswith(("guess at", "lapse at")) for r in items)
-
-
 def mask_failed(fits: pd.DataFrame) -> pd.DataFrame:
-    """Copy of ``fits`` with PSE and slope set to NaN where the fit is unusable (see
-    :func:`_pse_unusable`; e.g. a flat response that never crosses 50% has no PSE)."""
+    """Copy of ``fits`` with PSE and slope set to NaN where the PSE is unusable
+    (:func:`facepsych.psychophysics.usable_pse`: a finite PSE and no flag other than guess or
+    lapse at its bound; e.g. a flat response that never crosses 50% has no PSE)."""
     f = fits.copy()
-    bad = ~np.isfinite(f["pse"].astype(float))
-    if "reason" in f:
-        bad |= f["reason"].map(_pse_unusable).astype(bool)
+    if "flags" not in f:
+        if "reason" in f and f["reason"].fillna("").astype(str).str.strip().any():
+            raise FacepsychError(
+                "the fits table has fit reasons but no flags column (written by an older "
+                "facepsych); rerun the study to refit its cells"
+            )
+        f["flags"] = ""
+    usable = f.apply(usable_pse, axis=1)
+    bad = ~np.isfinite(f["pse"].astype(float)) | ~usable.astype(bool)
     f.loc[bad, ["pse", "slope"]] = np.nan
     return f
 
@@ -116,7 +123,7 @@ def ranking_table(
     f = mask_failed(fits[fits["condition"] == condition])
     if f.empty:
         return pd.DataFrame()
-    f["series"] = _series(f)
+    f["series"] = series_labels(f)
     rows = []
     for s, g in f.groupby("series", sort=False):
         pse, slope = mean_ci(g["pse"]), mean_ci(g["slope"])
@@ -217,7 +224,7 @@ def span_findings(predictions: pd.DataFrame) -> list[str]:
     spans = response_spans(predictions)
     if spans.empty:
         return []
-    spans["series"] = _series(spans)
+    spans["series"] = series_labels(spans)
     parts = [f"{s} {mean_ci(g['span']).text(2)}" for s, g in spans.groupby("series", sort=False)]
     out = [
         "Response span, P(positive) at the most positive minus the most negative level (full "
@@ -311,3 +318,57 @@ def findings(
                 f"over cell × continuum means: {where}."
             )
     return out
+
+
+def valence_accuracy(manifest: dict[str, Any]) -> dict[str, Interval]:
+    """Best validation accuracy of the valence heads per series (mean and 95% t interval over
+    the series' cells), from a run manifest's ``cells`` and ``cell_results``."""
+    info = manifest.get("cell_results") or {}
+    groups: dict[str, list[float]] = {}
+    for cell in manifest.get("cells", []):
+        acc = (info.get(cell["cell_id"]) or {}).get("best_val_acc")
+        if acc is not None:
+            groups.setdefault(series_label(cell), []).append(float(acc))
+    return {series: mean_ci(values) for series, values in groups.items()}
+
+
+def pretrain_caveats(pre: dict[str, Any] | None) -> list[str]:
+    """One caveat per lab backbone whose best validation accuracy on its own pre-training task
+    stayed below twice chance (1 / classes): comparisons built on it say nothing about
+    pre-training."""
+    out = []
+    for name, p in (pre or {}).items():
+        n_cls = p.get("classes")
+        accs = [h.get("val_acc") for h in p.get("history") or [] if h.get("val_acc") is not None]
+        if not n_cls or not accs:
+            continue
+        best, chance = max(accs), 1 / n_cls
+        if best < 2 * chance:
+            out.append(
+                f"Caveat: {name} did not learn its pre-training task (best validation accuracy "
+                f"{best:.3f}, chance {chance:.3f}; the threshold is twice chance). Series on this "
+                "backbone are effectively randomly initialised networks moved by a few optimiser "
+                "steps; their differences say nothing about what pre-training does."
+            )
+    return out
+
+
+ATTENTION_METRICS = (("nss", "NSS"), ("cc", "CC"), ("sim", "SIM"), ("kl_div", "KL"),
+                     ("auc_judd", "AUC-Judd"))  # fmt: skip
+
+
+def attention_summary(att: pd.DataFrame) -> pd.DataFrame:
+    """Per series (model · weights · variant) × condition: mean of each fixation metric with a
+    95% t interval over images (each image's value first averaged over seeds), and n images."""
+    df = att.assign(series=series_labels(att))
+    keys = ["series", "condition", "continuum", "step", "image"]
+    cols = [c for c, _ in ATTENTION_METRICS]
+    per_image = df.groupby(keys, sort=False)[cols].mean().reset_index()
+    rows = []
+    for (series, cond), grp in per_image.groupby(["series", "condition"], sort=False):
+        row: dict[str, Any] = {"series": series, "condition": cond, "n_images": len(grp)}
+        for col, _ in ATTENTION_METRICS:
+            iv = mean_ci(grp[col])
+            row.update({col: iv.mean, f"{col}_lo": iv.lo, f"{col}_hi": iv.hi})
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -35,7 +35,7 @@ from facepsych.psychophysics.humans import (
 FIT_COLUMNS = (
     "group", "method", "function", "pse", "pse_lo", "pse_hi", "slope", "slope_lo", "slope_hi",
     "sigma", "jnd", "jnd_lo", "jnd_hi", "guess", "lapse", "deviance", "deviance_p", "loglik", "r2",
-    "rmse", "n_levels", "n_trials", "fit_ok", "reason",
+    "rmse", "n_levels", "n_trials", "fit_ok", "reason", "flags",
 )  # fmt: skip
 PER_STIMULUS = {
     "level",
@@ -229,10 +229,11 @@ def fit_table(
     )
     result = FitTable(table=table, curves=curves, kind=kind)
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out, index=False)
+        from facepsych.atomic import atomic_csv
+
+        atomic_csv(out, table)  # never a 0-byte or half table (disk full)
     if plot is not None:
-        from facepsych.report.psychometric import plot_curves
+        from facepsych.psychophysics.plots import plot_curves
 
         plot_curves(curves, plot, title=f"{function} fits ({method})")
     return result
@@ -314,8 +315,9 @@ def compare_table(
     if anova_by:
         table.attrs["anova"] = _anova(table, humans, list(anova_by), anova_out)
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out, index=False)
+        from facepsych.atomic import atomic_csv
+
+        atomic_csv(out, table)  # never a 0-byte or half table (disk full)
     return table
 
 
@@ -332,6 +334,7 @@ def _anova(table: pd.DataFrame, humans: dict, factors: list[str], out) -> pd.Dat
     models = table[[*factors, "model_pse"]].rename(columns={"model_pse": "pse"}).dropna()
     res = delta_pse_anova(ps.set_index("subject")["pse"], models, factors)
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        res.to_csv(out, index=False)
+        from facepsych.atomic import atomic_csv
+
+        atomic_csv(out, res)  # never a 0-byte or half table (disk full)
     return res

@@ -1,15 +1,14 @@
-"""Study figures of a run folder (matplotlib, Agg, PNG).
+"""Study figures of a run folder (matplotlib, Agg, PNG): every series of the study on one axis.
 
 Each function takes the run's tidy tables (pandas DataFrames) and an output path and returns the
-path it wrote. The human reference is drawn from a :class:`HumanBand`: the human mean ± SE curve
-when trial data were fitted, else the published reference's cumulative normal
-ψ(x) = Φ((x − PSE)/σ) with σ = 1 / (slope·√(2π)) (the slope of Φ((x − μ)/σ) at μ is 1/(σ√(2π))),
-its PSE shifted by ± 1 SD for the band.
+path it wrote. The human reference is drawn from a
+:class:`facepsych.experiment.summary.HumanBand` (its ``band`` gives the curve and its ± band).
+One stage's own plots live with the stage (:mod:`facepsych.attention.plots`,
+:mod:`facepsych.psychophysics.plots`, :mod:`facepsych.train.plots`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -18,48 +17,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from scipy.stats import norm  # noqa: E402
 
-from facepsych.psychophysics.functions import psi  # noqa: E402
-from facepsych.report.savefig import save_figure  # noqa: E402
+from facepsych.experiment.summary import HumanBand, series_label  # noqa: E402
+from facepsych.plotting import colors, save_figure  # noqa: E402
+from facepsych.psychophysics import mean_ci, psi  # noqa: E402
 
 CONDITION_ORDER = ("full", "eyes", "nose", "mouth")
-
-
-@dataclass
-class HumanBand:
-    """What the figures draw for the humans."""
-
-    label: str
-    pse_mean: float
-    pse_sd: float
-    slope: float | None = None
-    curve: pd.DataFrame | None = None  # columns level, mean, se
-
-    def band(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if self.curve is not None and len(self.curve):
-            c = self.curve.sort_values("level")
-            m = np.interp(x, c["level"], c["mean"])
-            se = np.interp(x, c["level"], c["se"])
-            return m, m - se, m + se
-        sigma = 1.0 / ((self.slope or 4.19) * np.sqrt(2 * np.pi))
-        mid = norm.cdf((x - self.pse_mean) / sigma)
-        lo = norm.cdf((x - self.pse_mean - self.pse_sd) / sigma)
-        hi = norm.cdf((x - self.pse_mean + self.pse_sd) / sigma)
-        return mid, lo, hi
-
-
-def series_label(row: pd.Series | dict) -> str:
-    """``alexnet · imagenet`` (+ `` · pool5-r16`` for excitation variants)."""
-    parts = [str(row["model"]), str(row["weights"])]
-    if str(row.get("variant", "plain")) != "plain":
-        parts.append(str(row["variant"]))
-    return " · ".join(parts)
-
-
-def _colors(n: int) -> list:
-    cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
-    return [cmap(i % cmap.N) for i in range(n)]
 
 
 def _mean_fitted_curve(
@@ -106,7 +69,7 @@ def psychometric_curves(
     ax.fill_between(x, lo, hi, color="0.8", label=f"humans: {humans.label}")
     ax.plot(x, mid, color="0.35", lw=2)
     series = list(dict.fromkeys(pred["series"]))
-    for color, s in zip(_colors(len(series)), series, strict=True):
+    for color, s in zip(colors(len(series)), series, strict=True):
         g = pred[pred["series"] == s]
         per = g.groupby(["level"])["p_positive"]
         m, se = per.mean(), per.sem().fillna(0.0)
@@ -162,11 +125,9 @@ def pse_zscores(fits: pd.DataFrame, humans: HumanBand, out: Path, condition: str
 
 
 def _t_half_width(v: np.ndarray) -> float:
-    from scipy.stats import t
-
-    if len(v) < 2:
-        return 0.0
-    return float(t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    """Half width of the 95% t interval of the mean (0 with fewer than 2 values)."""
+    iv = mean_ci(v)
+    return (iv.hi - iv.lo) / 2 if np.isfinite(iv.lo) else 0.0
 
 
 def occlusion_shifts(fits: pd.DataFrame, out: Path) -> Path:
@@ -231,10 +192,10 @@ def cam_grid(
     cams: list[tuple[str, dict]], out: Path, max_cols: int = 6, root: Path | None = None
 ) -> Path:
     """Rows = models, columns = up to ``max_cols`` evenly spaced continuum steps: each frame with
-    its fused CAM overlaid (α 0.45), drawn by :func:`facepsych.report.cam_figures.cam_grid`.
+    its fused CAM overlaid (α 0.45), drawn by :func:`facepsych.attention.plots.cam_grid`.
     ``cams``: (label, arrays from a cell's ``cams.npz``); relative frame paths are taken from
     ``root``."""
-    from facepsych.report.cam_figures import cam_grid as overlay_grid
+    from facepsych.attention.plots import cam_grid as overlay_grid
 
     rows = [c for c in cams if len(c[1]["steps"])]
     if not rows:
@@ -259,20 +220,3 @@ def cam_grid(
         alpha=0.45,
         horizontal_row_labels=True,
     )
-
-
-def learning_curves(metrics: dict[str, pd.DataFrame], out: Path) -> Path:
-    """Validation accuracy (solid) and training accuracy (dashed) per epoch, one line per cell."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    items = list(metrics.items())
-    for color, (label, m) in zip(_colors(len(items)), items, strict=True):
-        if "val_acc" in m:
-            ax.plot(m["epoch"], m["val_acc"], color=color, lw=1.4, label=label)
-        if "train_acc" in m:
-            ax.plot(m["epoch"], m["train_acc"], color=color, lw=1, ls="--", alpha=0.7)
-    ax.axhline(0.5, color="0.5", lw=0.8, ls=":")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("accuracy (solid: validation, dashed: training)")
-    ax.set_title("Valence training")
-    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return save_figure(fig, out)

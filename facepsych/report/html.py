@@ -20,7 +20,21 @@ import numpy as np
 import pandas as pd
 
 from facepsych.errors import FacepsychError
+from facepsych.experiment.rundir import read_csv_or_empty, write_text
+from facepsych.experiment.summary import (
+    ATTENTION_METRICS,
+    HumanBand,
+    attention_summary,
+    findings,
+    human_band,
+    mask_failed,
+    pretrain_caveats,
+    ranking_table,
+    series_label,
+    valence_accuracy,
+)
 from facepsych.report import figures as figs
+from facepsych.train.plots import plot_accuracy_curves
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;
@@ -60,31 +74,13 @@ def _table(df: pd.DataFrame, cols: list[str], left: tuple[str, ...] = ()) -> str
 
 
 def _read(run: Path, name: str) -> pd.DataFrame:
-    from facepsych.experiment.rundir import read_csv_or_empty
-
     return read_csv_or_empty(run / name)
 
 
-def human_band(run: Path) -> figs.HumanBand:
-    """The human reference as drawn: trial-fitted humans (humans.csv) or the published one."""
-    from facepsych.psychophysics import PUBLISHED_REFERENCE as REF
-
-    humans = _read(run, "humans.csv")
-    ref = REF.as_dict() if hasattr(REF, "as_dict") else dict(REF)
-    pse_mean = float(ref.get("pse_mean", 0.514))
-    pse_sd = float(ref.get("pse_sd", 0.092))
-    slope = float(ref.get("slope", 4.19))
-    n = ref.get("n_subjects", ref.get("n", "?"))
-    label = f"published N = {n}, PSE {pse_mean:.3f} ± SD {pse_sd:.3f}"
-    curve = None
-    if len(humans) and "pse" in humans and not (humans.get("subject") == "published").any():
-        pse = humans["pse"].astype(float)
-        pse_mean, pse_sd = float(pse.mean()), float(pse.std(ddof=1))
-        slope = float(humans["slope"].astype(float).median()) if "slope" in humans else slope
-        label = f"this study's N = {len(humans)}, PSE {pse_mean:.3f} ± SD {pse_sd:.3f}"
-        mc = run / "humans_mean_curve.csv"
-        curve = pd.read_csv(mc) if mc.is_file() else None
-    return figs.HumanBand(label=label, pse_mean=pse_mean, pse_sd=pse_sd, slope=slope, curve=curve)
+def _human_band(run: Path) -> HumanBand:
+    """The run's human reference (:func:`facepsych.experiment.summary.human_band`)."""
+    mc = run / "humans_mean_curve.csv"
+    return human_band(_read(run, "humans.csv"), pd.read_csv(mc) if mc.is_file() else None)
 
 
 def make_figures(
@@ -93,13 +89,11 @@ def make_figures(
     preds: pd.DataFrame,
     fits: pd.DataFrame,
     regions: pd.DataFrame,
-    band: figs.HumanBand,
+    band: HumanBand,
 ) -> list[tuple[Path, str]]:
     """(png, caption) of every figure the run's tables (read once by :func:`build_report`)
     support."""
     out = run / "figures"
-    from facepsych.experiment.summary import mask_failed
-
     fits = mask_failed(fits) if len(fits) else fits
     made: list[tuple[Path, str]] = []
     if len(preds) and len(fits):
@@ -136,7 +130,7 @@ def make_figures(
         cams = []
         seen: set[str] = set()
         for cell in manifest.get("cells", []):
-            series = figs.series_label(cell)
+            series = series_label(cell)
             f = run / "cells" / cell["cell_id"] / "cams.npz"
             if series in seen or not f.is_file():
                 continue
@@ -158,7 +152,7 @@ def make_figures(
     if metrics:
         made.append(
             (
-                figs.learning_curves(metrics, out / "learning_curves.png"),
+                plot_accuracy_curves(metrics, out / "learning_curves.png"),
                 "Valence training: accuracy per epoch for every cell.",
             )
         )
@@ -167,17 +161,10 @@ def make_figures(
 
 def _valence_line(manifest: dict[str, Any]) -> str:
     """Best validation accuracy of the valence heads per series (chance = 0.5)."""
-    from facepsych.experiment.summary import mean_ci
-
-    info = manifest.get("cell_results") or {}
-    groups: dict[str, list[float]] = {}
-    for cell in manifest.get("cells", []):
-        acc = (info.get(cell["cell_id"]) or {}).get("best_val_acc")
-        if acc is not None:
-            groups.setdefault(figs.series_label(cell), []).append(float(acc))
+    groups = valence_accuracy(manifest)
     if not groups:
         return ""
-    items = "; ".join(f"{s}: {mean_ci(v).text(2)}" for s, v in groups.items())
+    items = "; ".join(f"{s}: {iv.text(2)}" for s, iv in groups.items())
     return (
         "<p><b>Valence training</b> (best validation accuracy of the frozen-feature heads, chance "
         f"0.5, mean [95% CI] over seeds): {html.escape(items)}.</p>"
@@ -191,27 +178,6 @@ def _fit_text(fit: dict[str, Any]) -> str:
         f"{fit.get('method')} ({fit.get('function')}), guess {fit.get('guess')}, lapse "
         f"{fit.get('lapse')}, {fit.get('bootstrap')} bootstrap samples per fit"
     )
-
-
-def pretrain_caveats(pre: dict[str, Any]) -> list[str]:
-    """One caveat per lab backbone whose best validation accuracy on its own pre-training task
-    stayed below twice chance (1 / classes): comparisons built on it say nothing about
-    pre-training."""
-    out = []
-    for name, p in (pre or {}).items():
-        n_cls = p.get("classes")
-        accs = [h.get("val_acc") for h in p.get("history") or [] if h.get("val_acc") is not None]
-        if not n_cls or not accs:
-            continue
-        best, chance = max(accs), 1 / n_cls
-        if best < 2 * chance:
-            out.append(
-                f"Caveat: {name} did not learn its pre-training task (best validation accuracy "
-                f"{best:.3f}, chance {chance:.3f}; the threshold is twice chance). Series on this "
-                "backbone are effectively randomly initialised networks moved by a few optimiser "
-                "steps; their differences say nothing about what pre-training does."
-            )
-    return out
 
 
 def _pretrain_table(pre: dict[str, Any]) -> str:
@@ -259,29 +225,6 @@ def _scale_table(notes: dict[str, Any]) -> str:
     )
 
 
-ATTENTION_METRICS = (("nss", "NSS"), ("cc", "CC"), ("sim", "SIM"), ("kl_div", "KL"),
-                     ("auc_judd", "AUC-Judd"))  # fmt: skip
-
-
-def attention_summary(att: pd.DataFrame) -> pd.DataFrame:
-    """Per series (model · weights · variant) × condition: mean of each fixation metric with a
-    95% t interval over images (each image's value first averaged over seeds), and n images."""
-    from facepsych.experiment.summary import _series, mean_ci
-
-    df = att.assign(series=_series(att))
-    keys = ["series", "condition", "continuum", "step", "image"]
-    cols = [c for c, _ in ATTENTION_METRICS]
-    per_image = df.groupby(keys, sort=False)[cols].mean().reset_index()
-    rows = []
-    for (series, cond), grp in per_image.groupby(["series", "condition"], sort=False):
-        row: dict[str, Any] = {"series": series, "condition": cond, "n_images": len(grp)}
-        for col, _ in ATTENTION_METRICS:
-            iv = mean_ci(grp[col])
-            row.update({col: iv.mean, f"{col}_lo": iv.lo, f"{col}_hi": iv.hi})
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 def _attention_table(att: pd.DataFrame) -> str:
     """The "Model attention vs human fixations" section (empty without fixation rows)."""
     if not len(att):
@@ -313,8 +256,6 @@ def _attention_table(att: pd.DataFrame) -> str:
 
 def build_report(run_dir: str | Path) -> Path:
     """Write ``RUN/report.html`` from the run folder (see the module docstring); return its path."""
-    from facepsych.experiment.summary import findings, ranking_table
-
     run = Path(run_dir)
     mpath = run / "manifest.json"
     if not mpath.is_file():
@@ -331,7 +272,7 @@ def build_report(run_dir: str | Path) -> Path:
     cfg = manifest.get("config", {})
     fits, regions = _read(run, "fits.csv"), _read(run, "regions.csv")
     preds = _read(run, "predictions.csv")
-    band = human_band(run)
+    band = _human_band(run)
     rank = (
         ranking_table(fits, band.pse_mean, band.pse_sd, band.slope) if len(fits) else pd.DataFrame()
     )
@@ -420,6 +361,4 @@ def build_report(run_dir: str | Path) -> Path:
         f"<title>{html.escape(cfg.get('name', 'study'))} — facepsych report</title>"
         f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>\n"
     )
-    from facepsych.experiment.rundir import write_text
-
     return write_text(run / "report.html", page)

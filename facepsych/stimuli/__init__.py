@@ -9,9 +9,18 @@ Public API (see docs/internal-api.md):
 - :func:`morph_continuum` (arrays/images → frames), :func:`morph_files` (files → folder);
 - :func:`detect_landmarks` (dlib, optional extra);
 - :func:`occlude_image`, :func:`occlude_continuum`, :func:`occlusion_mask`;
-- :func:`contact_sheet`.
+- :func:`contact_sheet`;
+- :func:`face_chip`, :func:`chip_transform`, :class:`ChipTransform`, :func:`eye_centres`,
+  :func:`chip_eye_targets` (aligned face chips).
 """
 
+from facepsych.stimuli.chips import (
+    ChipTransform,
+    chip_eye_targets,
+    chip_transform,
+    eye_centres,
+    face_chip,
+)
 from facepsych.stimuli.continuum import (
     Continuum,
     index_continuum,
@@ -39,6 +48,11 @@ from facepsych.stimuli.regions import (
 from facepsych.stimuli.sheet import contact_sheet
 
 __all__ = [
+    "ChipTransform",
+    "chip_eye_targets",
+    "chip_transform",
+    "eye_centres",
+    "face_chip",
     "contact_sheet",
     "detect_landmarks",
     "landmarks_for",

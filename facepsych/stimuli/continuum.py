@@ -17,14 +17,16 @@ positive → negative (level → 1 − level) and ``every=K`` keeps every K-th f
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from facepsych.atomic import atomic_csv, safe_name, staged_folder
 from facepsych.errors import FacepsychError
 from facepsych.stimuli.landmarks import as_points, read_landmarks, write_landmarks
 
@@ -42,7 +44,8 @@ MANIFEST_COLUMNS = (
 CONDITIONS = ("full", "eyes", "nose", "mouth")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
 _NUMBER = re.compile(r"(\d+)(?!.*\d)")
-_OWN_FILE = re.compile(r"(step_\d+\.(png|jpg|tif|bmp)|landmarks_\d+\.csv)")
+_OWN_FILE = re.compile(r"(step_\d+\.(png|jpg|jpeg|tif|tiff|bmp|webp)|landmarks_\d+\.csv)")
+_OWN_NAMES = ("manifest.csv", "synthetic.json", ".complete")
 
 
 @dataclass
@@ -90,10 +93,16 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def is_continuum_file(path: Path) -> bool:
+    """A file a continuum writer writes (frames, landmarks, manifest, generator metadata): what
+    rewriting a continuum folder may replace."""
+    return path.is_file() and (path.name in _OWN_NAMES or bool(_OWN_FILE.fullmatch(path.name)))
+
+
 def write_continuum(
     out_dir,
-    frames: Sequence,
-    points: Sequence[np.ndarray] | None,
+    frames: Iterable,
+    points: Iterable[np.ndarray] | None,
     levels: Sequence[float],
     *,
     scheme: str | None = None,
@@ -103,79 +112,116 @@ def write_continuum(
     alpha_texture=None,
     condition: str | None = None,
     image_format: str = "png",
+    inputs: Iterable = (),
+    extra_files: Mapping[str, str] | None = None,
 ) -> Path:
     """Write a continuum folder (see module doc) and return the manifest path.
 
-    ``frames``: PIL images or ``(H, W[, 3])`` uint8 arrays; ``points``: one ``(N, 2)`` array per
+    ``frames``: PIL images or ``(H, W[, 3])`` uint8 arrays, a sequence or any iterable (frames
+    are written one by one as they come, never all held); ``points``: one ``(N, 2)`` array per
     frame or None; ``levels``: one per frame. ``alpha_shape``/``alpha_texture``: a value or one
-    per frame (default: the levels). ``condition`` adds the ``condition`` column. Everything is
-    validated before the first file is written.
-    """
+    per frame (default: the levels). ``condition`` adds the ``condition`` column.
+    ``extra_files``: more text files of the folder (name → text), e.g. generator metadata.
+
+    The folder is written all at once (:func:`facepsych.atomic.staged_folder`): into a sibling
+    temp folder that replaces ``out_dir`` only when every file is written, so an interrupted or
+    failed write (disk full, a bad frame) leaves the old folder as it was. Refused before any
+    work: ``out_dir`` equal to, inside or containing one of ``inputs``. Files of an existing
+    ``out_dir`` that are not a continuum's (:func:`is_continuum_file`) are kept."""
+    if hasattr(frames, "__len__"):
+        n = len(frames)
+        if n < 2:
+            raise FacepsychError(f"a continuum needs at least 2 frames, got {n}")
+        if len(levels) != n:
+            raise FacepsychError(f"{len(levels)} levels for {n} frames")
+        if points is not None and hasattr(points, "__len__"):
+            if len(points) != n:
+                raise FacepsychError(f"{len(points)} landmark sets for {n} frames")
+            points = [as_points(p) for p in points]  # every set checked before any work
+    items = zip(frames, points if points is not None else itertools.repeat(None), strict=False)
+    return write_continuum_frames(
+        out_dir, items, levels, landmarks=points is not None, scheme=scheme,
+        source_a=source_a, source_b=source_b, alpha_shape=alpha_shape,
+        alpha_texture=alpha_texture, condition=condition, image_format=image_format,
+        inputs=inputs, extra_files=extra_files,
+    )  # fmt: skip
+
+
+def write_continuum_frames(
+    out_dir,
+    items: Iterable[tuple],
+    levels: Sequence[float],
+    *,
+    landmarks: bool,
+    scheme: str | None = None,
+    source_a: str | None = None,
+    source_b: str | None = None,
+    alpha_shape=None,
+    alpha_texture=None,
+    condition: str | None = None,
+    image_format: str = "png",
+    inputs: Iterable = (),
+    extra_files: Mapping[str, str] | None = None,
+) -> Path:
+    """:func:`write_continuum` from an iterable of ``(frame, points or None)`` pairs, one per
+    level, each written as it comes (a generator of frames keeps one frame in memory)."""
     from PIL import Image
 
-    n = len(frames)
+    levels = [float(v) for v in levels]
+    n = len(levels)
     if n < 2:
         raise FacepsychError(f"a continuum needs at least 2 frames, got {n}")
-    levels = [float(v) for v in levels]
-    if len(levels) != n:
-        raise FacepsychError(f"{len(levels)} levels for {n} frames")
-    if points is not None:
-        if len(points) != n:
-            raise FacepsychError(f"{len(points)} landmark sets for {n} frames")
-        points = [as_points(p) for p in points]
     if condition is not None and condition not in CONDITIONS:
         raise FacepsychError(f"unknown condition {condition!r}; use one of {CONDITIONS}")
     alpha_shape = _per_step("alpha_shape", levels if alpha_shape is None else alpha_shape, n)
     alpha_texture = _per_step(
         "alpha_texture", levels if alpha_texture is None else alpha_texture, n
     )
-    images = [f if isinstance(f, Image.Image) else Image.fromarray(np.asarray(f)) for f in frames]
     width = max(2, len(str(n - 1)))
-
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for i, img in enumerate(images):
-        name = f"step_{i:0{width}d}.{image_format}"
-        img.save(out_dir / name)
-        lm_name = ""
-        if points is not None:
-            lm_name = f"landmarks_{i:0{width}d}.csv"
-            write_landmarks(out_dir / lm_name, points[i])
-        row = {
-            "step": i,
-            "level": levels[i],
-            "file": name,
-            "landmarks": lm_name,
-            "scheme": scheme if points is not None else "",
-            "source_a": source_a,
-            "source_b": source_b,
-            "alpha_shape": alpha_shape[i],
-            "alpha_texture": alpha_texture[i],
-        }
-        if condition is not None:
-            row["condition"] = condition
-        rows.append(row)
-    written = {r["file"] for r in rows} | {r["landmarks"] for r in rows}
-    for stale in out_dir.iterdir():  # frames of an earlier, longer set in the same folder
-        if _OWN_FILE.fullmatch(stale.name) and stale.name not in written:
-            stale.unlink()
-    return write_manifest(out_dir / "manifest.csv", rows)
+    with staged_folder(
+        out_dir, inputs=inputs, replaceable=is_continuum_file, keep_others=True
+    ) as tmp:
+        rows = []
+        for i, (frame, pts) in enumerate(items):
+            if i >= n:
+                raise FacepsychError(f"{n} levels for more than {n} frames")
+            img = frame if isinstance(frame, Image.Image) else Image.fromarray(np.asarray(frame))
+            name = f"step_{i:0{width}d}.{image_format}"
+            img.save(tmp / name)
+            lm_name = ""
+            if landmarks:
+                lm_name = f"landmarks_{i:0{width}d}.csv"
+                write_landmarks(tmp / lm_name, as_points(pts))
+            row = {
+                "step": i,
+                "level": levels[i],
+                "file": name,
+                "landmarks": lm_name,
+                "scheme": scheme if landmarks else "",
+                "source_a": source_a,
+                "source_b": source_b,
+                "alpha_shape": alpha_shape[i],
+                "alpha_texture": alpha_texture[i],
+            }
+            if condition is not None:
+                row["condition"] = condition
+            rows.append(row)
+        if len(rows) != n:
+            raise FacepsychError(f"{n} levels for {len(rows)} frames")
+        for name, text in (extra_files or {}).items():
+            (tmp / safe_name(name, "file name")).write_text(text, encoding="utf-8")
+        write_manifest(tmp / "manifest.csv", rows)
+    return out_dir / "manifest.csv"
 
 
 def write_manifest(path, rows: list[dict]) -> Path:
-    """Write manifest rows (dicts with :data:`MANIFEST_COLUMNS`, + ``condition``) as CSV."""
-    path = Path(path)
+    """Write manifest rows (dicts with :data:`MANIFEST_COLUMNS`, + ``condition``) as CSV
+    (atomically)."""
     columns = list(MANIFEST_COLUMNS) + (
         ["condition"] if any("condition" in r for r in rows) else []
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({c: _fmt(row.get(c)) for c in columns})
-    return path
+    return atomic_csv(path, [{c: _fmt(row.get(c)) for c in columns} for row in rows], columns)
 
 
 # ------------------------------------------------------------------------------------ loading

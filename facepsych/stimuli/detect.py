@@ -45,7 +45,21 @@ def _load(model_path: str):
     dlib = _import_dlib()
     if not Path(model_path).is_file():
         raise FacepsychError(f"dlib shape predictor not found: {model_path}")
-    return dlib.get_frontal_face_detector(), dlib.shape_predictor(model_path)
+    try:
+        predictor = dlib.shape_predictor(model_path)
+    except RuntimeError as exc:  # dlib's deserialisation error: not a shape predictor file
+        why = (str(exc).strip().splitlines() or ["unreadable"])[0]
+        raise FacepsychError(
+            f"{model_path}: not a dlib shape predictor model ({why}); give the 68-point "
+            "shape_predictor_68_face_landmarks.dat"
+        ) from None
+    parts = predictor(np.zeros((8, 8, 3), np.uint8), dlib.rectangle(0, 0, 7, 7)).num_parts
+    if parts != 68:
+        raise FacepsychError(
+            f"{model_path}: a {parts}-point shape predictor; landmarks need the 68-point model "
+            "(shape_predictor_68_face_landmarks.dat)"
+        )
+    return dlib.get_frontal_face_detector(), predictor
 
 
 def detect_faces(image, *, upsample: int = 1, model_path=None) -> list[tuple[np.ndarray, tuple]]:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from facepsych.atomic import atomic_text
 from facepsych.errors import FacepsychError
 
 SCHEMES = ("ibug68", "webmorph189", "generic")
@@ -116,6 +117,8 @@ def read_landmarks(path, scheme: str | None = None, *, one_based: bool = False) 
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise FacepsychError(f"{path}: cannot read landmark file ({exc})") from exc
+    if not text.strip():
+        raise FacepsychError(f"{path}: empty landmark file (no points)")
     reader = {".tem": _parse_tem, ".pts": _parse_pts, ".csv": _parse_csv, ".json": _parse_json}
     try:
         points, groups, trailer, file_scheme = reader[suffix](text)
@@ -180,6 +183,8 @@ def _parse_csv(text: str):
         rows = rows[1:]
     else:
         ix, iy = 0, 1
+    if not rows:
+        raise FacepsychError("no landmark points (only a header)")
     return [[float(r[ix]), float(r[iy])] for r in rows], None, [], None
 
 
@@ -200,8 +205,8 @@ def _parse_json(text: str):
 
 
 def write_landmarks(path, landmarks: Landmarks | np.ndarray, scheme: str | None = None) -> Path:
-    """Write landmarks by suffix. ``.tem`` keeps line groups; ``.pts`` is iBUG's layout;
-    ``.csv`` has a header ``x,y``; ``.json`` is ``{"scheme", "points", "groups"}``."""
+    """Write landmarks by suffix, atomically. ``.tem`` keeps line groups; ``.pts`` is iBUG's
+    layout; ``.csv`` has a header ``x,y``; ``.json`` is ``{"scheme", "points", "groups"}``."""
     path = Path(path)
     if not isinstance(landmarks, Landmarks):
         pts = as_points(landmarks)
@@ -214,9 +219,7 @@ def write_landmarks(path, landmarks: Landmarks | np.ndarray, scheme: str | None 
     text = {".tem": _format_tem, ".pts": _format_pts, ".csv": _format_csv, ".json": _format_json}[
         suffix
     ](landmarks)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+    return atomic_text(path, text)
 
 
 def _num(v: float) -> str:

@@ -44,18 +44,14 @@ EDGE_TOLERANCE = 1.0  # landmarks this far outside the frame are clipped onto it
 
 
 def load_rgb(image) -> np.ndarray:
-    """An RGB uint8 ``(H, W, 3)`` array from a path, a PIL image or an array."""
+    """An RGB uint8 ``(H, W, 3)`` array from a path, a PIL image or an array (files and images
+    decoded by :mod:`facepsych.data.images`: 16-bit scaled, pixel cap)."""
+    from facepsych.data.images import read_rgb, to_rgb
+
     if isinstance(image, str | Path):
-        path = Path(image)
-        if not path.is_file():
-            raise FacepsychError(f"image not found: {path}")
-        try:
-            with Image.open(path) as im:
-                image = im.convert("RGB")
-        except Exception as exc:
-            raise FacepsychError(f"{path}: unreadable image ({type(exc).__name__})") from None
+        image = read_rgb(image)
     if isinstance(image, Image.Image):
-        return np.asarray(image.convert("RGB")).copy()
+        return np.asarray(to_rgb(image)).copy()
     arr = np.asarray(image)
     if arr.ndim == 2:
         arr = np.repeat(arr[..., None], 3, axis=2)
@@ -150,7 +146,7 @@ def parse_colour(value) -> tuple[int, int, int]:
     return tuple(int(v) for v in value)
 
 
-def morph_continuum(
+def morph_frames(
     img_a,
     img_b,
     pts_a,
@@ -166,14 +162,15 @@ def morph_continuum(
     background="grey",
     feather: float = 4.0,
     border_per_side: int = 3,
-) -> list[tuple[Image.Image, np.ndarray]]:
+):
     """Build an ``steps``-frame continuum from A (level 0) to B (level 1).
 
     ``img_*``: paths, PIL images or RGB arrays; ``pts_*``: ``(N, 2)`` landmarks (x, y pixels), same
     N and order on both. ``size``: output side (both images padded to square and resized);
     otherwise B is resized to A's size. ``align``: similarity-align B onto A on the eye points.
     ``oval``: keep only the face oval (fitted to each frame's landmarks) over ``background``.
-    Returns ``[(frame, landmarks (N, 2)), …]``.
+    Returns an iterator of ``(frame, landmarks (N, 2))``: every input is checked and the
+    warp prepared now, each frame is rendered when it is asked for (one frame in memory).
     """
     if int(steps) != steps or steps < 2:
         raise FacepsychError(f"steps must be an integer >= 2, got {steps}")
@@ -215,21 +212,28 @@ def morph_continuum(
     af, bf = a.astype(np.float32), b.astype(np.float32)
     n = len(pts_a)
 
-    out: list[tuple[Image.Image, np.ndarray]] = []
-    for k in range(steps):
-        s = (1 - shape_alpha[k]) * full_a + shape_alpha[k] * full_b
-        ta = texture_alpha[k]
-        used = [(img, pts, wt) for img, pts, wt in ((af, full_a, 1 - ta), (bf, full_b, ta)) if wt]
-        maps = inverse_maps_many(s, [pts for _, pts, _ in used], tris, (h, w))
-        frame = np.zeros((h, w, 3), np.float32)
-        for (img, _, wt), (mx, my) in zip(used, maps, strict=True):
-            frame += np.float32(wt) * remap(img, mx, my)
-        if oval:
-            m = oval_mask(s[:n], scheme, (h, w), feather=feather)[..., None]
-            frame = m * frame + (1 - m) * bg
-        img = Image.fromarray(np.clip(np.round(frame), 0, 255).astype(np.uint8))
-        out.append((img, s[:n].copy()))
-    return out
+    def frames():
+        for k in range(steps):
+            s = (1 - shape_alpha[k]) * full_a + shape_alpha[k] * full_b
+            ta = texture_alpha[k]
+            used = [
+                (img, pts, wt) for img, pts, wt in ((af, full_a, 1 - ta), (bf, full_b, ta)) if wt
+            ]
+            maps = inverse_maps_many(s, [pts for _, pts, _ in used], tris, (h, w))
+            frame = np.zeros((h, w, 3), np.float32)
+            for (img, _, wt), (mx, my) in zip(used, maps, strict=True):
+                frame += np.float32(wt) * remap(img, mx, my)
+            if oval:
+                m = oval_mask(s[:n], scheme, (h, w), feather=feather)[..., None]
+                frame = m * frame + (1 - m) * bg
+            yield Image.fromarray(np.clip(np.round(frame), 0, 255).astype(np.uint8)), s[:n].copy()
+
+    return frames()
+
+
+def morph_continuum(img_a, img_b, pts_a, pts_b, **options) -> list[tuple[Image.Image, np.ndarray]]:
+    """All frames of :func:`morph_frames` as a list ``[(frame, landmarks (N, 2)), …]``."""
+    return list(morph_frames(img_a, img_b, pts_a, pts_b, **options))
 
 
 # ------------------------------------------------------------------------------------ files
@@ -273,9 +277,11 @@ def morph_files(
     **options,
 ) -> Path:
     """Morph two image files into a continuum folder (see :mod:`facepsych.stimuli.continuum`);
-    ``options`` go to :func:`morph_continuum`. Everything is computed before anything is
-    written. Returns the manifest path."""
-    from facepsych.stimuli.continuum import write_continuum
+    ``options`` go to :func:`morph_frames`. Every input is checked before anything is written;
+    frames are rendered and written one at a time into a staged folder that replaces
+    ``out_dir`` when complete (see :func:`facepsych.stimuli.continuum.write_continuum`).
+    Returns the manifest path."""
+    from facepsych.stimuli.continuum import write_continuum_frames
 
     for img in (image_a, image_b):
         load_rgb(img)  # unreadable images fail before any detection work
@@ -287,16 +293,17 @@ def morph_files(
             f"landmark count mismatch: A has {len(pts_a)} points, B has {len(pts_b)}"
         )
     scheme = scheme_a if scheme_a == scheme_b else "generic"
-    frames = morph_continuum(image_a, image_b, pts_a, pts_b, steps=steps, scheme=scheme, **options)
-    levels = np.linspace(0, 1, len(frames))
-    return write_continuum(
+    frames = morph_frames(image_a, image_b, pts_a, pts_b, steps=steps, scheme=scheme, **options)
+    levels = np.linspace(0, 1, int(steps))
+    return write_continuum_frames(
         out_dir,
-        [f for f, _ in frames],
-        [p for _, p in frames],
+        frames,
         levels,
+        landmarks=True,
         scheme=scheme,
         source_a=str(image_a),
         source_b=str(image_b),
         alpha_shape=_alphas("alpha_shape", options.get("alpha_shape"), levels),
         alpha_texture=_alphas("alpha_texture", options.get("alpha_texture"), levels),
+        inputs=[image_a, image_b, landmarks_a, landmarks_b],
     )

@@ -22,9 +22,10 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from facepsych.atomic import atomic_write, refuse_overlap
 from facepsych.errors import FacepsychError
-from facepsych.stimuli.continuum import CONDITIONS, load_continuum, write_continuum
-from facepsych.stimuli.morph import load_rgb, parse_colour
+from facepsych.stimuli.continuum import CONDITIONS, load_continuum, write_continuum_frames
+from facepsych.stimuli.morph import check_inside, load_rgb, parse_colour
 from facepsych.stimuli.regions import (
     COMPANION_BOXES,
     REGIONS,
@@ -143,7 +144,10 @@ def occlude_continuum(
 ) -> Path:
     """Occlude ``region`` on every frame of a continuum (landmarks from its manifest, or fixed
     ``boxes``) and write a continuum folder with ``condition = region`` (``full`` copies the
-    frames). Nothing is written when any frame fails. Returns the manifest path."""
+    frames). Landmarks must lie inside their frame (the check morphing uses). Frames are
+    streamed into a staged folder that replaces ``out_dir`` only when complete: nothing is
+    written when any frame fails, and ``out_dir`` may not be, lie inside or contain the source.
+    Returns the manifest path."""
     if region not in CONDITIONS:
         raise FacepsychError(f"unknown region {region!r}; use one of {REGIONS}")
     _check_fill(fill)
@@ -153,33 +157,39 @@ def occlude_continuum(
         raise FacepsychError(
             f"{src_dir} has no landmarks in its manifest; give --boxes companion to use fixed boxes"
         )
+    refuse_overlap(out_dir, [src_dir, *cont.frames])
     meta = _manifest_meta(Path(src_dir))
-    frames = []
     iterator = range(len(cont))
     if progress:
         from tqdm import tqdm
 
         iterator = tqdm(iterator, desc=f"occlude {region}", unit="frame")
-    for i in iterator:
-        rgb = load_rgb(cont.frames[i])
-        if region == "full":
-            frames.append(rgb)
-            continue
-        lm = None if cont.landmarks is None else cont.landmarks[i]
-        mask = occlusion_mask(rgb.shape[:2], region, landmarks=lm, scheme=cont.scheme,
-                              boxes=boxes, mode=mode, pad=pad, brows=brows)  # fmt: skip
-        frames.append(fill_pixels(rgb, mask, fill, seed))
-    return write_continuum(
+
+    def frames():
+        for i in iterator:
+            rgb = load_rgb(cont.frames[i])
+            lm = None if cont.landmarks is None else cont.landmarks[i]
+            if lm is not None:
+                lm = check_inside(lm, rgb.shape[:2], f"{Path(cont.frames[i]).name}")
+            if region == "full":
+                yield rgb, lm
+                continue
+            mask = occlusion_mask(rgb.shape[:2], region, landmarks=lm, scheme=cont.scheme,
+                                  boxes=boxes, mode=mode, pad=pad, brows=brows)  # fmt: skip
+            yield fill_pixels(rgb, mask, fill, seed), lm
+
+    return write_continuum_frames(
         out_dir,
-        frames,
-        cont.landmarks,
+        frames(),
         cont.levels,
+        landmarks=cont.landmarks is not None,
         scheme=cont.scheme,
         source_a=meta.get("source_a"),
         source_b=meta.get("source_b"),
         alpha_shape=meta.get("alpha_shape"),
         alpha_texture=meta.get("alpha_texture"),
         condition=region,
+        inputs=[src_dir, *cont.frames],
     )
 
 
@@ -223,14 +233,14 @@ def occlude_path(
         return occlude_continuum(src, region, out_dir, **options)
     if not src.is_file():
         raise FacepsychError(f"not found: {src}")
+    out = Path(out_dir) / f"{src.stem}_{region}.png"
+    refuse_overlap(out, [src, landmarks])
     rgb = load_rgb(src)
     pts, scheme = None, None
     if options.get("boxes") is None:
         found = dict(detector=detector, largest=largest, predictor=predictor)
         pts, scheme = landmarks_for(src, landmarks, **found)
+        pts = check_inside(pts, rgb.shape[:2], src.name)
     options.pop("progress", None)
     img = occlude_image(rgb, region, landmarks=pts, scheme=scheme, **options)
-    out = Path(out_dir) / f"{src.stem}_{region}.png"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    img.save(out)
-    return out
+    return atomic_write(out, lambda p: img.save(p, format="PNG"))

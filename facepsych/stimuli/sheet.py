@@ -6,6 +6,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from facepsych.atomic import atomic_write
+from facepsych.data.images import read_rgb, to_rgb
 from facepsych.stimuli.continuum import load_continuum
 
 
@@ -15,10 +17,10 @@ def contact_sheet(continuum, out=None, *, columns: int = 7, thumb: int = 160) ->
     ``out`` when given."""
     if isinstance(continuum, str | Path):
         cont = load_continuum(continuum)
-        images = [Image.open(f).convert("RGB") for f in cont.frames]
+        images = [read_rgb(f) for f in cont.frames]
         levels = list(cont.levels)
     else:
-        images = [im.convert("RGB") for im in continuum]
+        images = [to_rgb(im) for im in continuum]
         n = len(images)
         levels = [i / max(n - 1, 1) for i in range(n)]
     w0, h0 = images[0].size
@@ -32,6 +34,6 @@ def contact_sheet(continuum, out=None, *, columns: int = 7, thumb: int = 160) ->
         sheet.paste(im.resize((tw, th), Image.Resampling.LANCZOS), (x, y))
         draw.text((x + 3, y + th + 1), f"{i}: {level:.2f}", fill="black")
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        sheet.save(out)
+        fmt = Image.registered_extensions().get(Path(out).suffix.lower(), "PNG")
+        atomic_write(out, lambda p: sheet.save(p, format=fmt))
     return sheet

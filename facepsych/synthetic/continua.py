@@ -89,16 +89,6 @@ def write_synthetic_continuum(
     )
     root = _prepare(out_dir)  # after rendering: bad steps / size leave no folder
     tag = identity_name(identity) if not isinstance(identity, FaceParams) else "custom"
-    write_continuum(
-        root,
-        imgs,
-        pts,
-        levels,
-        scheme="ibug68",
-        source_a=f"synthetic:{tag}:e={exprs[0]:.2f}",
-        source_b=f"synthetic:{tag}:e={exprs[-1]:.2f}",
-        condition=condition,
-    )
     meta = {
         "identity": tag,
         "seed": seed,
@@ -111,7 +101,17 @@ def write_synthetic_continuum(
             identity if isinstance(identity, FaceParams) else sample_identity(identity)
         ).as_dict(),
     }
-    (root / "synthetic.json").write_text(json.dumps(meta, indent=2))
+    write_continuum(
+        root,
+        imgs,
+        pts,
+        levels,
+        scheme="ibug68",
+        source_a=f"synthetic:{tag}:e={exprs[0]:.2f}",
+        source_b=f"synthetic:{tag}:e={exprs[-1]:.2f}",
+        condition=condition,
+        extra_files={"synthetic.json": json.dumps(meta, indent=2)},
+    )
     return root
 
 

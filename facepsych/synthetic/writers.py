@@ -13,20 +13,23 @@ Layouts:
 * identity set: one sub-folder per identity (VGGFace2 style), ``landmarks.csv``.
 * object set: one sub-folder per class (ImageFolder style).
 
-Continua are written by :mod:`facepsych.synthetic.continua`.
+Continua are written by :mod:`facepsych.synthetic.continua`. Every set is written into a staged
+folder beside ``out_dir`` that takes its place when complete (nothing half-written).
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from facepsych.atomic import atomic_text, atomic_write, staged_folder
 from facepsych.errors import FacepsychError
 from facepsych.synthetic.objects import OBJECT_CLASSES, render_object
 from facepsych.synthetic.params import (
@@ -86,7 +89,28 @@ def _prepare(out_dir) -> Path:
 
 
 def _write_meta(root: Path, ws: WrittenSet) -> None:
-    (root / "synthetic.json").write_text(json.dumps(ws.as_dict(), indent=2))
+    atomic_text(root / "synthetic.json", json.dumps(ws.as_dict(), indent=2))
+
+
+def _staged(write: Callable[..., WrittenSet]) -> Callable[..., WrittenSet]:
+    """Run a set writer ``write(out_dir, **options)`` on a staged folder that replaces
+    ``out_dir`` when the whole set is written (:func:`facepsych.atomic.staged_folder`): an
+    interrupted or failed write leaves the old folder as it was. An existing ``out_dir`` is
+    replaced only when it holds a lab set (``synthetic.json``) or nothing."""
+
+    @functools.wraps(write)
+    def wrapper(out_dir, **options) -> WrittenSet:
+        target = Path(out_dir)
+        if target.exists() and not target.is_dir():
+            raise FacepsychError(f"output path exists and is not a folder: {target}")
+        is_lab_set = (target / "synthetic.json").is_file()
+        with staged_folder(target, replaceable=lambda _: is_lab_set) as tmp:
+            ws = write(tmp, **options)
+            ws.root = target
+            _write_meta(tmp, ws)
+        return ws
+
+    return wrapper
 
 
 def _landmark_row(name: str, pts: np.ndarray) -> list:
@@ -96,6 +120,7 @@ def _landmark_row(name: str, pts: np.ndarray) -> list:
 LANDMARK_HEADER = ["file"] + [f"{a}{i}" for i in range(68) for a in ("x", "y")]
 
 
+@_staged
 def write_expression_set(
     out_dir,
     *,
@@ -182,6 +207,7 @@ def write_expression_set(
     return ws
 
 
+@_staged
 def write_identity_set(
     out_dir,
     *,
@@ -238,6 +264,7 @@ def write_identity_set(
     return ws
 
 
+@_staged
 def write_object_set(
     out_dir,
     *,
@@ -282,7 +309,10 @@ def write_object_set(
 
 
 def _csv(path: Path, header: list[str], rows: list[list]) -> None:
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
+    def write(p: Path) -> None:
+        with open(p, "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(header)
+            w.writerows(rows)
+
+    atomic_write(path, write)

@@ -19,15 +19,9 @@ from facepsych.train.atomic import write_text
 
 
 def _open(item: Path | Image.Image) -> Image.Image:
-    if isinstance(item, Image.Image):
-        return item.convert("RGB")
-    try:
-        with Image.open(item) as img:
-            return img.convert("RGB")
-    except FileNotFoundError:
-        raise FacepsychError(f"image not found: {item}") from None
-    except Exception as exc:
-        raise FacepsychError(f"cannot read image {item}: {exc}") from None
+    from facepsych.data.images import read_rgb, to_rgb
+
+    return to_rgb(item) if isinstance(item, Image.Image) else read_rgb(item)
 
 
 @torch.no_grad()

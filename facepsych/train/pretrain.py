@@ -380,8 +380,9 @@ def pretrain(
             )
     state = torchvision_state_dict(net)
     if rank == 0:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(state, out)
+        from facepsych.atomic import save_torch
+
+        save_torch(out, state)  # atomic, and the same state gives the same bytes (SHA-256)
     if world > 1:
         import torch.distributed as dist
 
@@ -391,7 +392,9 @@ def pretrain(
         out, sha, cfg.as_dict(), list(names), history, world, rank, time.time() - t0, net
     )
     if rank == 0:
-        out.with_suffix(".json").write_text(json.dumps(res.as_dict(), indent=2))
+        from facepsych.atomic import atomic_text
+
+        atomic_text(out.with_suffix(".json"), json.dumps(res.as_dict(), indent=2))
     return res
 
 

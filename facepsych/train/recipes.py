@@ -23,6 +23,7 @@ def train_from_path(
     excitation: Sequence[str] | None = None,
     reduction: int = 16,
     config: TrainConfig | None = None,
+    force: bool = False,
 ) -> TrainResult:
     """``load_dataset(data, format, …)`` then ``train_valence`` with the given net spec."""
     from facepsych.data import load_dataset
@@ -39,4 +40,4 @@ def train_from_path(
     spec: dict = {"arch": arch, "weights": weights, "hidden": hidden, "reduction": reduction}
     if excitation:
         spec["excitation"] = list(excitation)
-    return train_valence(spec, dataset, out_dir, config)
+    return train_valence(spec, dataset, out_dir, config, force=force)

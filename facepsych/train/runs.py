@@ -1,13 +1,86 @@
-"""Reading a training run folder back: the model with its best weights, its config, metrics."""
+"""Training run folders: claiming one for writing (refuse a non-empty folder without ``force``,
+lock it while written), and reading one back: the model with its best weights, config, metrics.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
+from facepsych.atomic import LOCK_NAME, FolderLock
 from facepsych.errors import FacepsychError
+
+RUN_FILES = ("config.json", "metrics.csv", "best.pt", "learning_curves.png", "skipped.csv")
+
+
+class RunClaim:
+    """A training folder held for writing: its lock, and whether this claim created it."""
+
+    def __init__(self, folder: Path, lock: FolderLock, created: bool):
+        self.folder, self.lock, self.created = folder, lock, created
+
+    def release(self, *, failed: bool = False) -> None:
+        """Give the lock back; after a failure, remove a folder this claim created and nothing
+        else wrote into."""
+        self.lock.release()
+        if failed and self.created and self.folder.is_dir():
+            if all(p.name == LOCK_NAME for p in self.folder.iterdir()):
+                shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def claim_run_folder(out_dir: str | Path, *, force: bool = False) -> RunClaim:
+    """Hold ``out_dir`` for one training run.
+
+    Refused with one line (nothing written): ``out_dir`` a file; a non-empty folder unless
+    ``force`` (then the files a run writes, :data:`RUN_FILES`, are removed first so an old
+    ``best.pt`` never sits beside new metrics; other files stay); a folder another process is
+    writing. The folder's lock is held until :meth:`RunClaim.release`."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise FacepsychError(f"run folder {out} exists and is not a folder")
+    created = not out.exists()
+    lock = FolderLock(out, "--out folder").acquire()
+    try:
+        present = sorted(p.name for p in out.iterdir() if p.name != LOCK_NAME)
+        if present and not force:
+            shown = ", ".join(present[:3]) + (", …" if len(present) > 3 else "")
+            raise FacepsychError(
+                f"{out} is not empty ({shown}); choose a new --out folder, or --force to "
+                "replace the run in it"
+            )
+        for name in RUN_FILES:
+            (out / name).unlink(missing_ok=True)
+    except BaseException:
+        RunClaim(out, lock, created).release(failed=True)
+        raise
+    return RunClaim(out, lock, created)
+
+
+def writes_run_folder(train: Callable) -> Callable:
+    """Decorate a trainer ``train(..., out_dir, ...)``: it gains a keyword ``force`` and runs
+    with its ``out_dir`` claimed (:func:`claim_run_folder`); a failed run leaves no folder it
+    created."""
+    signature = inspect.signature(train)
+
+    @functools.wraps(train)
+    def wrapper(*args, force: bool = False, **kwargs):
+        out_dir = signature.bind(*args, **kwargs).arguments["out_dir"]
+        claim = claim_run_folder(out_dir, force=force)
+        try:
+            result = train(*args, **kwargs)
+        except BaseException:
+            claim.release(failed=True)
+            raise
+        claim.release()
+        return result
+
+    return wrapper
 
 
 def read_run_config(run_dir: str | Path) -> dict:

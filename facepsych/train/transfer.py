@@ -39,6 +39,7 @@ from facepsych.train.atomic import save_torch, write_json, write_text
 from facepsych.train.cache import FeatureRows, cached_features
 from facepsych.train.config import TrainConfig, TrainResult
 from facepsych.train.extract import fill_batch_size
+from facepsych.train.runs import writes_run_folder
 
 METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
 
@@ -198,6 +199,7 @@ def _check_classes(counts: dict) -> None:
         )
 
 
+@writes_run_folder
 def train_valence(
     net_spec: dict, dataset: FaceDataset, out_dir: str | Path, config: TrainConfig | None = None
 ) -> TrainResult:
@@ -358,7 +360,7 @@ def train_valence(
     save_torch(out / "best.pt", {k: v.detach().cpu() for k, v in net.state_dict().items()})
     _write_skipped(out, skipped)
     try:
-        from facepsych.report.learning_curves import plot_learning_curves
+        from facepsych.train.plots import plot_learning_curves
 
         plot_learning_curves(rows, out / "learning_curves.png", title=f"{net.arch} ({mode})")
     except ImportError:  # pragma: no cover - matplotlib is a core dependency

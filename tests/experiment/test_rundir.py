@@ -77,3 +77,34 @@ def test_unwritable_folder_as_root_via_readonly_path(tmp_path):
     # /proc is read-only for everyone, root included
     with pytest.raises(FacepsychError, match=r"^cannot create run folder /proc/facepsych-run"):
         RunFolder("/proc/facepsych-run").prepare({}, "fp", resume=False, force=False)
+
+
+def test_a_second_run_on_the_same_folder_fails_in_one_line(tmp_path):
+    """Two `facepsych run` on one --out each ran every cell; the second now stops at once."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / "run"
+    root = Path(__file__).resolve().parents[2]
+    first = subprocess.Popen(
+        [sys.executable, "-c", "import time; from facepsych.experiment.rundir import RunFolder; "
+         f"print(RunFolder({str(path)!r}).prepare({{}}, 'fp', resume=False, force=False), "
+         "flush=True); time.sleep(60)"],
+        env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert first.stdout.readline().strip() == "new"
+        with pytest.raises(FacepsychError) as info:
+            RunFolder(path).prepare({}, "fp", resume=False, force=False)
+        assert str(info.value) == (
+            f"{path} is being written by another facepsych process; wait for it to finish or "
+            "choose another --out folder"
+        )
+    finally:
+        first.kill()
+        first.wait()
+    run = RunFolder(path)  # a killed run leaves no lock behind
+    assert run.prepare({}, "fp", resume=False, force=False) == "new"
+    run.release()
+    assert list(path.iterdir()) == []

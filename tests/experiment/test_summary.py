@@ -1,58 +1,71 @@
-"""Study statistics: intervals against scipy references, failed-fit masking, ranking, findings."""
+"""Study statistics: the human reference, failed-fit masking, ranking, findings, the valence and
+attention summaries, pre-training caveats (the interval helpers are tested in psychophysics)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from scipy import stats
 
-from facepsych.experiment.summary import diff_ci, findings, mask_failed, mean_ci, ranking_table
+from facepsych.errors import FacepsychError
+from facepsych.experiment.summary import (
+    HumanBand,
+    attention_summary,
+    findings,
+    human_band,
+    mask_failed,
+    pretrain_caveats,
+    ranking_table,
+    valence_accuracy,
+)
+from facepsych.psychophysics import PUBLISHED_REFERENCE, diff_ci
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.lists(st.floats(-5, 5, allow_nan=False), min_size=2, max_size=30))
-def test_mean_ci_is_the_t_interval(values):
-    v = np.asarray(values)
-    iv = mean_ci(v)
-    assert iv.n == len(v) and iv.mean == pytest.approx(v.mean())
-    if v.std(ddof=1) > 0:
-        lo, hi = stats.t.interval(0.95, len(v) - 1, loc=v.mean(), scale=stats.sem(v))
-        assert (iv.lo, iv.hi) == pytest.approx((lo, hi), rel=1e-9, abs=1e-12)
+def test_reference_band_has_the_published_pse_and_slope():
+    band = HumanBand("ref", pse_mean=0.514, pse_sd=0.092, slope=4.19)
+    mid, lo, hi = band.band(np.array([0.514 - 1e-5, 0.514, 0.514 + 1e-5]))
+    assert mid[1] == pytest.approx(0.5)
+    assert (mid[2] - mid[0]) / 2e-5 == pytest.approx(4.19, rel=1e-4)  # slope at the PSE
+    assert np.all(lo <= mid) and np.all(mid <= hi)
 
 
-def test_diff_ci_matches_welch():
-    rng = np.random.default_rng(0)
-    a, b = rng.normal(0.5, 0.1, 12), rng.normal(0.6, 0.2, 9)
-    iv = diff_ci(a, b)
-    res = stats.ttest_ind(b, a, equal_var=False)
-    lo, hi = res.confidence_interval(0.95)
-    assert iv.mean == pytest.approx(b.mean() - a.mean())
-    assert (iv.lo, iv.hi) == pytest.approx((lo, hi), rel=1e-9)
-    assert iv.excludes_zero == (res.pvalue < 0.05)
+def test_band_from_a_human_mean_curve():
+    curve = pd.DataFrame({"level": [0, 0.5, 1], "mean": [0.1, 0.5, 0.9], "se": [0.05, 0.1, 0.05]})
+    band = HumanBand("data", 0.5, 0.1, curve=curve)
+    mid, lo, hi = band.band(np.array([0.25]))
+    assert (mid[0], lo[0], hi[0]) == pytest.approx((0.3, 0.225, 0.375))
 
 
 def _fits(rows):
     base = {"model": "alexnet", "arch": "alexnet", "variant": "plain", "condition": "full",
-            "slope": 4.0, "reason": ""}  # fmt: skip
+            "slope": 4.0, "flags": ""}  # fmt: skip
     return pd.DataFrame([{**base, **r} for r in rows])
 
 
 def test_failed_fits_are_masked_but_guess_lapse_bounds_are_not():
     f = _fits([
-        {"cell_id": "a", "continuum": "c1", "weights": "w", "pse": 0.5, "reason": ""},
+        {"cell_id": "a", "continuum": "c1", "weights": "w", "pse": 0.5, "flags": ""},
         {"cell_id": "a", "continuum": "c2", "weights": "w", "pse": 0.4,
-         "reason": "guess at its upper bound; lapse at its upper bound"},
-        {"cell_id": "a", "continuum": "c3", "weights": "w", "pse": 1.0,
-         "reason": "PSE at its upper bound"},
+         "flags": "guess_at_bound|lapse_at_bound"},
+        {"cell_id": "a", "continuum": "c3", "weights": "w", "pse": 1.0, "flags": "pse_at_bound"},
         {"cell_id": "a", "continuum": "c4", "weights": "w", "pse": 0.3,
-         "reason": "data not monotonically increasing with level (Spearman rho = 0.10)"},
+         "flags": "lapse_at_bound|non_monotone"},
+        {"cell_id": "a", "continuum": "c5", "weights": "w", "pse": np.nan, "flags": np.nan},
     ])  # fmt: skip
     m = mask_failed(f)
-    assert m["pse"].isna().tolist() == [False, False, True, True]
-    assert m["slope"].isna().tolist() == [False, False, True, True]
+    assert m["pse"].isna().tolist() == [False, False, True, True, True]
+    assert m["slope"].isna().tolist() == [False, False, True, True, True]
+
+
+def test_a_fits_table_with_reasons_but_no_flags_is_refused():
+    f = _fits([{"cell_id": "a", "continuum": "c1", "weights": "w", "pse": 0.5}]).drop(
+        columns="flags"
+    )
+    assert mask_failed(f)["pse"].tolist() == [0.5]
+    f["reason"] = "PSE at its upper bound"
+    with pytest.raises(FacepsychError, match=r"^the fits table has fit reasons but no flags"):
+        mask_failed(f)
 
 
 def test_ranking_orders_by_distance_to_human_pse():
@@ -135,3 +148,82 @@ def test_verdict_without_a_ci_draws_no_conclusion():
         "side), so no conclusion."
     )
     assert "CI contains 0" not in text
+
+
+def test_human_band_is_the_published_reference_without_fitted_humans():
+    band = human_band(pd.DataFrame())
+    ref = PUBLISHED_REFERENCE
+    assert (band.pse_mean, band.pse_sd, band.slope) == (ref.pse_mean, ref.pse_sd, ref.slope)
+    assert band.label == f"published N = {ref.n_subjects}, PSE 0.514 ± SD 0.092"
+    published = pd.DataFrame({"subject": ["published"], "pse": [0.5], "slope": [3.0]})
+    assert human_band(published) == band
+
+
+def test_human_band_of_fitted_humans():
+    humans = pd.DataFrame({"subject": ["s1", "s2", "s3"], "pse": [0.4, 0.5, 0.6],
+                           "slope": [3.0, 5.0, 4.0]})  # fmt: skip
+    curve = pd.DataFrame({"level": [0, 1], "mean": [0.1, 0.9], "se": [0.05, 0.05]})
+    band = human_band(humans, curve)
+    assert band.pse_mean == pytest.approx(0.5) and band.pse_sd == pytest.approx(0.1)
+    assert band.slope == 4.0 and band.curve is curve
+    assert band.label == "this study's N = 3, PSE 0.500 ± SD 0.100"
+
+
+def test_valence_accuracy_per_series():
+    cells = [{"cell_id": f"c{k}", "model": "alexnet", "weights": "face", "variant": v}
+             for k, v in enumerate(("plain", "plain", "pool5-r16"))]  # fmt: skip
+    results = {"c0": {"best_val_acc": 0.6}, "c1": {"best_val_acc": 0.8}, "c2": {}}
+    out = valence_accuracy({"cells": cells, "cell_results": results})
+    assert list(out) == ["alexnet · face"]
+    iv = out["alexnet · face"]
+    lo, hi = stats.t.interval(0.95, 1, loc=0.7, scale=stats.sem([0.6, 0.8]))
+    assert (iv.mean, iv.lo, iv.hi, iv.n) == pytest.approx((0.7, lo, hi, 2))
+    assert valence_accuracy({}) == {}
+
+
+def _info(classes, accs):
+    return {
+        "classes": classes,
+        "history": [{"epoch": i + 1, "val_acc": a} for i, a in enumerate(accs)],
+    }
+
+
+def test_caveat_only_for_backbones_below_twice_chance():
+    pre = {
+        "face-vgg16": _info(16, [0.0625, 0.0625, 0.094]),  # best 0.094 < 0.125
+        "face-alexnet": _info(16, [0.06, 0.31, 0.47]),  # learned
+        "object-alexnet": _info(16, [0.06, 0.125, 0.12]),  # exactly 2 × chance: not flagged
+        "no-history": {"classes": 16},
+    }
+    out = pretrain_caveats(pre)
+    assert len(out) == 1
+    assert out[0].startswith("Caveat: face-vgg16 did not learn its pre-training task")
+    assert "best validation accuracy 0.094, chance 0.062" in out[0]
+    assert pretrain_caveats({}) == [] and pretrain_caveats(None) == []
+
+
+def _att(rng) -> pd.DataFrame:
+    rows = []
+    for model, variant in (("alexnet", "plain"), ("fe-alexnet", "pool5-r16")):
+        for seed in (0, 1):
+            for step, image in ((0, "a.png"), (4, "b.png"), (8, "c.png")):
+                rows.append({
+                    "cell_id": f"{model}-{seed}", "model": model, "weights": "imagenet",
+                    "variant": variant, "seed": seed, "continuum": "id1", "condition": "full",
+                    "step": step, "image": image,
+                    **{m: rng.normal() for m in ("nss", "cc", "sim", "kl_div", "auc_judd")},
+                })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_attention_summary_averages_seeds_then_gives_a_t_interval_over_images():
+    att = _att(np.random.default_rng(3))
+    out = attention_summary(att)
+    assert out["series"].tolist() == ["alexnet · imagenet", "fe-alexnet · imagenet · pool5-r16"]
+    assert out["n_images"].tolist() == [3, 3]
+    sel = att[att["model"] == "fe-alexnet"]
+    per_image = sel.groupby("image")["cc"].mean().to_numpy()  # over the two seeds
+    m, se = per_image.mean(), per_image.std(ddof=1) / np.sqrt(3)
+    lo, hi = stats.t.interval(0.95, 2, loc=m, scale=se)
+    row = out.iloc[1]
+    assert (row["cc"], row["cc_lo"], row["cc_hi"]) == pytest.approx((m, lo, hi))

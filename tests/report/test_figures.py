@@ -1,4 +1,4 @@
-"""Study figures: the human band's formula, and every figure renders from tidy tables."""
+"""Study figures: every figure renders from tidy tables."""
 
 from __future__ import annotations
 
@@ -6,22 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from facepsych.experiment.summary import HumanBand
 from facepsych.report import figures as figs
-
-
-def test_reference_band_has_the_published_pse_and_slope():
-    band = figs.HumanBand("ref", pse_mean=0.514, pse_sd=0.092, slope=4.19)
-    mid, lo, hi = band.band(np.array([0.514 - 1e-5, 0.514, 0.514 + 1e-5]))
-    assert mid[1] == pytest.approx(0.5)
-    assert (mid[2] - mid[0]) / 2e-5 == pytest.approx(4.19, rel=1e-4)  # slope at the PSE
-    assert np.all(lo <= mid) and np.all(mid <= hi)
-
-
-def test_band_from_a_human_mean_curve():
-    curve = pd.DataFrame({"level": [0, 0.5, 1], "mean": [0.1, 0.5, 0.9], "se": [0.05, 0.1, 0.05]})
-    band = figs.HumanBand("data", 0.5, 0.1, curve=curve)
-    mid, lo, hi = band.band(np.array([0.25]))
-    assert (mid[0], lo[0], hi[0]) == pytest.approx((0.3, 0.225, 0.375))
 
 
 def _tables():
@@ -43,14 +29,12 @@ def _tables():
 
 def test_every_figure_renders(tmp_path):
     preds, fits, regions = _tables()
-    band = figs.HumanBand("ref", 0.514, 0.092, 4.19)
+    band = HumanBand("ref", 0.514, 0.092, 4.19)
     outs = [
         figs.psychometric_curves(preds, fits, band, tmp_path / "a.png"),
         figs.pse_zscores(fits, band, tmp_path / "b.png"),
         figs.occlusion_shifts(fits, tmp_path / "c.png"),
         figs.region_share_bars(regions, tmp_path / "d.png"),
-        figs.learning_curves({"a": pd.DataFrame({"epoch": [1, 2], "val_acc": [0.5, 0.6],
-                                                 "train_acc": [0.5, 0.7]})}, tmp_path / "e.png"),
     ]  # fmt: skip
     for out in outs:
         assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -80,7 +64,8 @@ def test_fitted_curve_uses_each_fits_function_and_skips_failed_fits():
 def test_experiment_cam_grid_draws_picked_steps_and_refuses_no_cams(tmp_path, monkeypatch):
     from PIL import Image
 
-    from facepsych.report import cam_figures, figures
+    from facepsych.attention import plots as cam_figures
+    from facepsych.report import figures
 
     for k in range(5):
         Image.new("RGB", (16, 16), (40 * k, 0, 0)).save(tmp_path / f"step_{k:02d}.png")

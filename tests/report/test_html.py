@@ -1,26 +1,31 @@
-"""report/html.py: caveats for lab backbones that did not learn their pre-training task."""
+"""report/html.py: the "Model attention vs human fixations" table from attention.csv."""
 
 from __future__ import annotations
 
-from facepsych.report.html import pretrain_caveats
+import numpy as np
+import pandas as pd
+
+from facepsych.report.html import _attention_table
 
 
-def _info(classes, accs):
-    return {
-        "classes": classes,
-        "history": [{"epoch": i + 1, "val_acc": a} for i, a in enumerate(accs)],
-    }
+def _att(rng) -> pd.DataFrame:
+    rows = []
+    for model, variant in (("alexnet", "plain"), ("fe-alexnet", "pool5-r16")):
+        for seed in (0, 1):
+            for step, image in ((0, "a.png"), (4, "b.png"), (8, "c.png")):
+                rows.append({
+                    "cell_id": f"{model}-{seed}", "model": model, "weights": "imagenet",
+                    "variant": variant, "seed": seed, "continuum": "id1", "condition": "full",
+                    "step": step, "image": image,
+                    **{m: rng.normal() for m in ("nss", "cc", "sim", "kl_div", "auc_judd")},
+                })  # fmt: skip
+    return pd.DataFrame(rows)
 
 
-def test_caveat_only_for_backbones_below_twice_chance():
-    pre = {
-        "face-vgg16": _info(16, [0.0625, 0.0625, 0.094]),  # best 0.094 < 0.125
-        "face-alexnet": _info(16, [0.06, 0.31, 0.47]),  # learned
-        "object-alexnet": _info(16, [0.06, 0.125, 0.12]),  # exactly 2 × chance: not flagged
-        "no-history": {"classes": 16},
-    }
-    out = pretrain_caveats(pre)
-    assert len(out) == 1
-    assert out[0].startswith("Caveat: face-vgg16 did not learn its pre-training task")
-    assert "best validation accuracy 0.094, chance 0.062" in out[0]
-    assert pretrain_caveats({}) == [] and pretrain_caveats(None) == []
+def test_table_html_has_one_row_per_series_and_nothing_without_rows():
+    html = _attention_table(_att(np.random.default_rng(0)))
+    assert html.startswith("<h2>Model attention vs human fixations</h2>")
+    assert html.count("<tr>") == 3 and "<th>AUC-Judd</th>" in html
+    one = _att(np.random.default_rng(0)).query("image == 'a.png'")  # one image: no interval
+    assert "[" not in _attention_table(one).split("</th></tr>")[1]
+    assert _attention_table(pd.DataFrame()) == ""

@@ -80,7 +80,7 @@ def test_unreadable_image_and_occlude_without_landmarks(tmp_path, capsys):
     bad = tmp_path / "bad.jpg"
     bad.write_text("nope")
     code, _, err = run(["morph", bad, bad, "--out", tmp_path / "o"], capsys)
-    assert code == 2 and err.strip() == f"error: {bad}: unreadable image (UnidentifiedImageError)"
+    assert code == 2 and err.strip() == f"error: cannot read image {bad} (UnidentifiedImageError)"
     img = tmp_path / "face.png"
     Image.fromarray(textured_image(32)).save(img)
     code, _, err = run(["occlude", img, "--region", "eyes", "--out", tmp_path / "o"], capsys)
@@ -104,3 +104,77 @@ def test_landmarks_command_on_a_real_face(london_faces, tmp_path, capsys):
                         tmp_path / "s.tem"], capsys)  # fmt: skip
     assert code == 0 and "wrote 68 landmarks" in out
     assert (tmp_path / "s.tem").read_text().startswith("68\n")
+
+
+def _morph(pair, tmp_path, capsys, out, steps=5):
+    a, b = pair
+    return run(["morph", a, b, "--landmarks-a", tmp_path / "a.csv", "--landmarks-b",
+                tmp_path / "b.csv", "--steps", steps, "--size", 32, "--out", out],
+               capsys)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("out", "what"),
+    [("m", "is the input"), ("m/eyes", "lies inside the input"), (".", "contains the input")],
+)
+def test_occlude_refuses_an_output_overlapping_its_source(pair, tmp_path, capsys, out, what):
+    """Regression: `occlude C --region eyes --out C` overwrote the source continuum, exit 0."""
+    assert _morph(pair, tmp_path, capsys, tmp_path / "m")[0] == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "m").iterdir()}
+    code, _, err = run(["occlude", tmp_path / "m", "--region", "eyes", "--out", tmp_path / out],
+                       capsys)  # fmt: skip
+    assert code == 2 and what in err and err.count("\n") == 1
+    assert {p.name: p.read_bytes() for p in (tmp_path / "m").iterdir()} == before
+
+
+def test_morph_refuses_an_output_holding_its_inputs(pair, tmp_path, capsys):
+    code, _, err = _morph(pair, tmp_path, capsys, tmp_path)
+    assert code == 2 and err.strip() == (
+        f"error: the output {tmp_path} contains the input {pair[0]}; choose another --out"
+    )
+
+
+def test_disk_full_mid_morph_keeps_the_old_continuum(pair, tmp_path, capsys, monkeypatch):
+    """Regression: a morph into an existing continuum that failed part-way left a folder mixing
+    two sets (and a traceback on ENOSPC)."""
+    assert _morph(pair, tmp_path, capsys, tmp_path / "m", steps=3)[0] == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "m").iterdir()}
+    real_save, calls = Image.Image.save, []
+
+    def full_after_two(self, fp, *args, **kwargs):
+        calls.append(fp)
+        if len(calls) > 2:
+            raise OSError(28, "No space left on device")
+        return real_save(self, fp, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "save", full_after_two)
+    code, _, err = _morph(pair, tmp_path, capsys, tmp_path / "m", steps=7)
+    monkeypatch.undo()
+    assert code == 2 and err.strip() == f"error: {tmp_path / 'm'}: no space left on the device"
+    assert {p.name: p.read_bytes() for p in (tmp_path / "m").iterdir()} == before
+    assert not [p for p in tmp_path.iterdir() if ".staging-" in p.name]
+    assert len(load_continuum(tmp_path / "m")) == 3
+
+
+def test_occlude_rejects_landmarks_outside_the_image(pair, tmp_path, capsys):
+    """Regression: occlude accepted landmarks outside the image (morph refuses them)."""
+    img = tmp_path / "face.png"
+    Image.fromarray(textured_image(64)).save(img)
+    write_landmarks(tmp_path / "big.csv", ibug_face(200))  # landmarks of a 200 px image
+    code, _, err = run(["occlude", img, "--region", "eyes", "--landmarks", tmp_path / "big.csv",
+                        "--out", tmp_path / "o"], capsys)  # fmt: skip
+    assert code == 2 and err.strip().endswith("landmark(s) of face.png lie outside the 64x64 image")
+    assert not (tmp_path / "o").exists()
+
+
+def test_out_under_an_existing_file_says_so(pair, tmp_path, capsys):
+    """Regression: `--out` under a file said 'File exists: <parent>'."""
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("x")
+    code, _, err = _morph(pair, tmp_path, capsys, blocker / "m")
+    assert code == 2 and err == f"error: {blocker} is a file, not a folder\n"
+    code, _, err = _morph(pair, tmp_path, capsys, blocker / "deeper" / "m")
+    assert code == 2 and err == (
+        f"error: cannot create {blocker / 'deeper'}: {blocker} is a file, not a folder\n"
+    )
+    assert blocker.read_text() == "x"

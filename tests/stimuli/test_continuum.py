@@ -148,3 +148,43 @@ def test_index_keeps_metadata_and_swaps_ends_on_reverse(tmp_path):
     assert float(rows[0]["alpha_shape"]) == 0.0 and float(rows[1]["alpha_texture"]) == 0.25
     cont = load_continuum(out)
     np.testing.assert_array_equal(cont.landmarks[0], [[5, 2], [3, 8]])
+
+
+def test_frames_are_written_one_at_a_time(tmp_path):
+    """A generator of frames is consumed as it is written: frame k is asked for only once frame
+    k − 1 is on disk (in the staging folder), so a long morph never holds every frame."""
+    n, seen = 6, []
+
+    def frames():
+        for i in range(n):
+            staging = [p for p in tmp_path.iterdir() if ".staging-" in p.name]
+            seen.append(sorted(q.name for q in staging[0].glob("step_*.png")) if staging else None)
+            yield np.full((8, 8, 3), i, np.uint8)
+
+    write_continuum(tmp_path / "set", frames(), None, np.linspace(0, 1, n))
+    assert seen == [[f"step_{j:02d}.png" for j in range(i)] for i in range(n)]
+    assert len(load_continuum(tmp_path / "set")) == n
+
+
+def test_a_failing_frame_leaves_the_old_set(tmp_path):
+    _write(tmp_path, n=3)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "set").iterdir()}
+
+    def frames():
+        yield from _frames(2)
+        raise FacepsychError("frame 2 failed")
+
+    with pytest.raises(FacepsychError, match="frame 2 failed"):
+        write_continuum(tmp_path / "set", frames(), None, np.linspace(0, 1, 5))
+    with pytest.raises(FacepsychError, match="5 levels for 2 frames"):
+        write_continuum(tmp_path / "set", iter(_frames(2)), None, np.linspace(0, 1, 5))
+    assert {p.name: p.read_bytes() for p in (tmp_path / "set").iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["set"]
+
+
+def test_continuum_refuses_an_output_overlapping_an_input(tmp_path):
+    src = _write(tmp_path, n=3).parent
+    with pytest.raises(FacepsychError, match="is the input"):
+        write_continuum(src, _frames(3), None, [0, 0.5, 1], inputs=[src])
+    with pytest.raises(FacepsychError, match="lies inside the input"):
+        write_continuum(src / "eyes", _frames(3), None, [0, 0.5, 1], inputs=[src])

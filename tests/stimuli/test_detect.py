@@ -77,3 +77,20 @@ def test_several_faces_error_or_largest(london_faces):
         detect_landmarks(both)
     pts = detect_landmarks(both, largest=True)
     assert pts[:, 0].max() < 310  # the larger face, on the left
+
+
+def test_a_predictor_that_is_not_a_68_point_dlib_model_is_one_line(tmp_path):
+    """Regression: `--predictor` pointing at a text file raised dlib's RuntimeError."""
+    pytest.importorskip("dlib")
+    text = tmp_path / "notes.dat"
+    text.write_text("hash mismatch\n")
+    detect_module._load.cache_clear()
+    with pytest.raises(FacepsychError) as info:
+        detect_landmarks(np.zeros((32, 32, 3), np.uint8), model_path=text)
+    assert str(info.value).startswith(f"{text}: not a dlib shape predictor model (")
+    assert "\n" not in str(info.value)
+    models = pytest.importorskip("face_recognition_models")
+    five = models.pose_predictor_five_point_model_location()
+    with pytest.raises(FacepsychError, match=r"a 5-point shape predictor; landmarks need the 68"):
+        detect_landmarks(np.zeros((32, 32, 3), np.uint8), model_path=five)
+    detect_module._load.cache_clear()

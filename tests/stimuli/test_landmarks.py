@@ -116,3 +116,35 @@ def test_one_based_pts_are_shifted(tmp_path):
     np.testing.assert_array_equal(read_landmarks(tmp_path / "a.pts").points, [[1, 1], [10.5, 20]])
     shifted = read_landmarks(tmp_path / "a.pts", one_based=True).points
     np.testing.assert_array_equal(shifted, [[0, 0], [9.5, 19]])
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("empty.csv", "", "empty landmark file (no points)"),
+        ("blank.tem", "\n\n", "empty landmark file (no points)"),
+        ("empty.json", "", "empty landmark file (no points)"),
+        ("header.csv", "x,y\n", "no landmark points (only a header)"),
+    ],
+)
+def test_empty_landmark_files_say_so(tmp_path, name, text, message):
+    """Regression: an empty landmark CSV said '(list index out of range)'."""
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(FacepsychError) as info:
+        read_landmarks(path)
+    assert str(info.value) == f"{path}: {message}"
+
+
+def test_landmark_writer_is_atomic_on_disk_full(tmp_path, monkeypatch):
+    """Regression: a failed write left a 0-byte landmark file."""
+    import errno
+    from pathlib import Path
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(FacepsychError, match=r"face.csv: no space left on the device$"):
+        write_landmarks(tmp_path / "face.csv", np.ones((68, 2)))
+    assert list(tmp_path.iterdir()) == []

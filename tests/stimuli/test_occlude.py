@@ -124,3 +124,16 @@ def test_occlude_one_image_file(tmp_path):
     changed = _changed(Image.open(out), Image.open(path))
     ys, xs = np.nonzero(changed)
     assert (xs.min(), ys.min(), xs.max(), ys.max()) == (26, 60, 85, 74)
+
+
+def test_occlude_continuum_rejects_landmarks_of_another_image_size(tmp_path):
+    """The manifest's landmarks must fit each frame: the check morphing uses."""
+    n = 3
+    frames = [textured_image(50, seed=i) for i in range(n)]
+    pts = [ibug_face(100) for _ in range(n)]  # from 100 px images, the frames are 50 px
+    src = write_continuum(tmp_path / "src", frames, pts, np.linspace(0, 1, n)).parent
+    with pytest.raises(FacepsychError, match=r"landmark\(s\) of step_00.png lie outside the 50x50"):
+        occlude_continuum(src, "eyes", tmp_path / "eyes")
+    with pytest.raises(FacepsychError, match=r"lie outside the 50x50 image"):
+        occlude_continuum(src, "full", tmp_path / "full")
+    assert not (tmp_path / "eyes").exists() and not (tmp_path / "full").exists()

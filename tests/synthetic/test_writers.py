@@ -129,3 +129,36 @@ def test_writer_errors(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(FacepsychError, match="output path exists and is not a folder"):
         write_object_set(tmp_path / "file", per_class=1, progress=False)
+
+
+def test_lab_sets_are_written_all_at_once(tmp_path, monkeypatch):
+    """A set replaces an earlier lab set only when complete; a failure (disk full) leaves the
+    old one, and a folder that is not a lab set is never replaced."""
+    from PIL import Image
+
+    from facepsych.synthetic import write_object_set
+
+    out = tmp_path / "objects"
+    first = write_object_set(out, classes=["circle"], per_class=2, size=16, progress=False)
+    assert (
+        first.root == out and '"root": "' + str(out) + '"' in (out / "synthetic.json").read_text()
+    )
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    real_save = Image.Image.save
+
+    def full(self, fp, *args, **kwargs):
+        if str(fp).endswith("0001.png"):
+            raise OSError(28, "No space left on device")
+        return real_save(self, fp, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "save", full)
+    with pytest.raises(FacepsychError, match=r"objects: no space left on the device$"):
+        write_object_set(out, classes=["circle"], per_class=3, size=16, seed=1, progress=False)
+    monkeypatch.undo()
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["objects"]
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("x")
+    with pytest.raises(FacepsychError, match=r"mine holds files this command did not write"):
+        write_object_set(mine, classes=["circle"], per_class=1, size=16, progress=False)

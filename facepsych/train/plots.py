@@ -1,10 +1,13 @@
-"""Learning-curve plot of a training run: loss and accuracy per epoch, train vs validation."""
+"""Learning curves: one training run's loss and accuracy per epoch (train vs validation), and the
+accuracy per epoch of several runs on one axis (a study's valence heads)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from pathlib import Path
+
+import pandas as pd
 
 from facepsych.train.atomic import atomic_write
 
@@ -47,3 +50,25 @@ def plot_learning_curves(
     out = atomic_write(out_png, lambda p: fig.savefig(p, format="png", dpi=110))
     plt.close(fig)
     return out
+
+
+def plot_accuracy_curves(metrics: dict[str, pd.DataFrame], out: str | Path) -> Path:
+    """Validation accuracy (solid) and training accuracy (dashed) per epoch, one colour per run
+    (``metrics``: label -> that run's ``metrics.csv`` table); chance 0.5 dotted. Writes PNG."""
+    import matplotlib.pyplot as plt
+
+    from facepsych.plotting import colors, save_figure
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    items = list(metrics.items())
+    for color, (label, m) in zip(colors(len(items)), items, strict=True):
+        if "val_acc" in m:
+            ax.plot(m["epoch"], m["val_acc"], color=color, lw=1.4, label=label)
+        if "train_acc" in m:
+            ax.plot(m["epoch"], m["train_acc"], color=color, lw=1, ls="--", alpha=0.7)
+    ax.axhline(0.5, color="0.5", lw=0.8, ls=":")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy (solid: validation, dashed: training)")
+    ax.set_title("Valence training")
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return save_figure(fig, out)

@@ -4,7 +4,7 @@ import math
 
 from PIL import Image
 
-from facepsych.report.learning_curves import plot_learning_curves
+from facepsych.train.plots import plot_accuracy_curves, plot_learning_curves
 
 
 def test_plot_from_rows_and_csv(tmp_path):
@@ -24,3 +24,14 @@ def test_plot_from_rows_and_csv(tmp_path):
         r["val_loss"] = r["val_acc"] = math.nan  # no validation split: still a plot
     assert plot_learning_curves(rows, tmp_path / "c.png").is_file()
     assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_accuracy_curves_of_several_runs(tmp_path):
+    import pandas as pd
+
+    metrics = {
+        "a": pd.DataFrame({"epoch": [1, 2], "val_acc": [0.5, 0.6], "train_acc": [0.5, 0.7]}),
+        "b": pd.DataFrame({"epoch": [1, 2], "val_acc": [0.55, 0.65]}),
+    }
+    out = plot_accuracy_curves(metrics, tmp_path / "acc.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
