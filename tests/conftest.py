@@ -1,12 +1,31 @@
-"""Shared fixtures: the real face data beside the repository (skips cleanly where it is absent)."""
+"""Shared fixtures: the thread policy for the whole suite, and the real face data beside the
+repository (skips cleanly where it is absent)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from facepsych.runtime import THREADS_ENV, apply_threads
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def pytest_configure(config) -> None:
+    """One torch thread per process unless ``FACEPSYCH_THREADS`` says otherwise: the tensors here
+    are tiny, and on a shared 2-core machine one intra-op thread ran small passes 3–20× faster
+    than torch's default. The variable is inherited by process-pool and Ray workers."""
+    os.environ.setdefault(THREADS_ENV, "1")
+    apply_threads()
+
+
+@pytest.fixture(autouse=True)
+def _thread_policy():
+    """A test that changes torch's threads (a CLI call, an in-process runner) does not leak it."""
+    yield
+    apply_threads()
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +50,15 @@ def facial_expressions(shared_data: Path) -> Path:
     if not path.is_dir():
         pytest.skip(f"{path} is absent")
     return path
+
+
+@pytest.fixture(scope="session")
+def local_ray():
+    """A local Ray with 2 CPUs for the whole session (started once: ~10 s), shut down at the end;
+    skips where Ray is not installed (``pip install -e ".[dev]"`` installs it)."""
+    ray = pytest.importorskip("ray")
+    os.environ.pop("RAY_ADDRESS", None)
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()

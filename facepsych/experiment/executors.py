@@ -6,54 +6,70 @@ report their current step in ``cells/<id>/step.txt``; the driver polls those fil
 progress display, which therefore works the same for every executor.
 
 - ``local`` with ``workers == 1``: a plain loop in this process.
-- ``local`` with ``workers > 1``: :class:`concurrent.futures.ProcessPoolExecutor` (spawn), torch
-  threads split between workers.
+- ``local`` with ``workers > 1``: :class:`concurrent.futures.ProcessPoolExecutor` (spawn); each
+  worker sets its torch threads by the policy of :mod:`facepsych.runtime` (cores ÷ workers, or
+  ``threads`` / ``$FACEPSYCH_THREADS``).
 - ``ray``: ``ray.init(address=$RAY_ADDRESS)`` when set, else a local Ray with ``workers`` CPUs;
-  one remote task per cell (``pip install -e ".[ray]"``).
+  one remote task per cell, each with ``threads`` CPUs and torch threads (default 1)
+  (``pip install -e ".[ray]"``).
+
+Progress: on a terminal a rich bar with each running cell's step; anywhere else (a pipe, a file,
+``nohup``, CI) one line per finished cell, ``[elapsed] cell k/N done: ID (s)``.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
+import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 from facepsych.errors import FacepsychError
+from facepsych.runtime import StepLog, apply_threads, is_interactive, resolve_threads
 
 EXECUTORS = ("local", "ray")
 
 
-def _worker_init(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(max(1, threads))
-
-
 def _with_threads(task: Callable[[dict], dict], threads: int, payload: dict) -> dict:
-    _worker_init(threads)
+    apply_threads(threads)
     return task(payload)
 
 
 class Progress:
-    """cells done / total and each running cell's current step (rich, or plain lines)."""
+    """cells done / total: a rich bar with each running cell's step on a terminal, else one
+    plain line per finished cell (``stream``: default stdout, where the bar would be)."""
 
-    def __init__(self, total: int, run_dir: Path, *, enabled: bool = True, done: int = 0):
+    def __init__(
+        self,
+        total: int,
+        run_dir: Path,
+        *,
+        enabled: bool = True,
+        done: int = 0,
+        stream=None,
+        interactive: bool | None = None,
+    ):
         self.total = total
         self.done = done
         self.run_dir = Path(run_dir)
         self.enabled = enabled
+        self.stream = sys.stdout if stream is None else stream
+        self.interactive = is_interactive(self.stream) if interactive is None else interactive
+        self.lines = StepLog(self.stream, enabled=enabled and not self.interactive)
         self._progress = None
         self._task = None
         self.running: list[str] = []
+        self._started: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> Progress:
-        if self.enabled:
+        if self.enabled and self.interactive:
+            from rich.console import Console
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
@@ -69,6 +85,7 @@ class Progress:
                 TimeElapsedColumn(),
                 TextColumn("{task.description}"),
                 transient=False,
+                console=Console(file=self.stream),
             )
             self._progress.__enter__()
             self._task = self._progress.add_task("", total=self.total, completed=self.done)
@@ -90,6 +107,9 @@ class Progress:
     def step(self, running: Sequence[str]) -> None:
         """Set the cells now running (their current steps are read from ``step.txt``)."""
         self.running = list(running)
+        now = time.perf_counter()
+        for cid in self.running:
+            self._started.setdefault(cid, now)
         self._show()
 
     def _show(self) -> None:
@@ -104,8 +124,15 @@ class Progress:
                 parts.append(f"{cid}: starting")
         self._progress.update(self._task, description="; ".join(parts)[:160])
 
-    def advance(self) -> None:
+    def advance(self, cell_id: str | None = None) -> None:
+        """One more cell finished (``cell_id`` names it in the plain line)."""
         self.done += 1
+        if cell_id is not None:
+            started = self._started.pop(cell_id, None)
+            took = f" ({time.perf_counter() - started:.1f} s)" if started is not None else ""
+            self.lines(f"cell {self.done}/{self.total} done: {cell_id}{took}")
+        else:
+            self.lines(f"cell {self.done}/{self.total} done")
         if self.done >= self.total:
             self.running = []
         if self._progress is not None:
@@ -114,18 +141,30 @@ class Progress:
                 self._progress.update(self._task, description="done")
 
 
+def _cell_id(payload: dict) -> str:
+    return payload["cell"]["cell_id"]
+
+
 def run_local(
-    task: Callable[[dict], dict], payloads: Sequence[dict], *, workers: int, progress: Progress
+    task: Callable[[dict], dict],
+    payloads: Sequence[dict],
+    *,
+    workers: int,
+    progress: Progress,
+    threads: int | None = None,
 ) -> list[dict]:
-    """Run ``task`` over ``payloads`` here (workers == 1) or in a spawn process pool."""
+    """Run ``task`` over ``payloads`` here (workers == 1) or in a spawn process pool whose
+    workers each use ``resolve_threads(threads, workers=workers)`` torch threads."""
     results: list[dict] = []
     if workers <= 1 or len(payloads) <= 1:
+        if threads is not None:
+            apply_threads(threads)
         for payload in payloads:
-            progress.step([payload["cell"]["cell_id"]])
+            progress.step([_cell_id(payload)])
             results.append(task(payload))
-            progress.advance()
+            progress.advance(_cell_id(payload))
         return results
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    threads = resolve_threads(threads, workers=workers)
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         futures = {pool.submit(_with_threads, task, threads, p): p for p in payloads}
@@ -134,41 +173,36 @@ def run_local(
             finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for fut in finished:
                 results.append(fut.result())
-                progress.advance()
-            progress.step([futures[f]["cell"]["cell_id"] for f in pending][:workers])
+                progress.advance(_cell_id(futures[fut]))
+            progress.step([_cell_id(futures[f]) for f in pending][:workers])
     return results
 
 
 def run_ray(
-    task: Callable[[dict], dict], payloads: Sequence[dict], *, workers: int, progress: Progress
+    task: Callable[[dict], dict],
+    payloads: Sequence[dict],
+    *,
+    workers: int,
+    progress: Progress,
+    threads: int | None = None,
 ) -> list[dict]:
-    """One Ray task per cell; connects to ``$RAY_ADDRESS`` or starts a local Ray."""
+    """One Ray task per cell (``threads`` CPUs and torch threads each, default 1); connects to
+    ``$RAY_ADDRESS``, uses a Ray already initialised here, or starts a local Ray."""
+    from facepsych.train.sharded import ray_session
+
+    ray, started = ray_session(workers)
+    per_task = 1 if threads is None else resolve_threads(threads)
     try:
-        import ray
-    except ImportError:
-        raise FacepsychError(
-            'the ray executor needs Ray: pip install -e ".[ray]" (or use --executor local)'
-        ) from None
-    started = False
-    if not ray.is_initialized():
-        address = os.environ.get("RAY_ADDRESS")
-        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
-        if address:
-            ray.init(address=address, **kwargs)
-        else:
-            ray.init(num_cpus=max(1, workers), **kwargs)
-        started = True
-    try:
-        remote = ray.remote(num_cpus=1)(_with_threads)
-        refs = {remote.remote(task, 1, p): p for p in payloads}
+        remote = ray.remote(num_cpus=per_task)(_with_threads)
+        refs = {remote.remote(task, per_task, p): p for p in payloads}
         pending = list(refs)
         results: list[dict] = []
         while pending:
             ready, pending = ray.wait(pending, num_returns=1, timeout=0.5)
             for ref in ready:
                 results.append(ray.get(ref))
-                progress.advance()
-            progress.step([refs[r]["cell"]["cell_id"] for r in pending][: max(1, workers)])
+                progress.advance(_cell_id(refs[ref]))
+            progress.step([_cell_id(refs[r]) for r in pending][: max(1, workers)])
         return results
     finally:
         if started:
@@ -182,12 +216,14 @@ def run_cells(
     executor: str = "local",
     workers: int = 1,
     progress: Progress,
+    threads: int | None = None,
 ) -> list[dict]:
-    """Dispatch to the chosen executor; results come back in completion order."""
+    """Dispatch to the chosen executor; results come back in completion order. ``threads``:
+    torch threads per worker (default: the policy of :func:`facepsych.runtime.resolve_threads`)."""
     if executor not in EXECUTORS:
         raise FacepsychError(f"unknown executor {executor!r} (choose {' or '.join(EXECUTORS)})")
     if workers < 1:
         raise FacepsychError(f"--workers must be >= 1, got {workers}")
     if executor == "ray":
-        return run_ray(task, payloads, workers=workers, progress=progress)
-    return run_local(task, payloads, workers=workers, progress=progress)
+        return run_ray(task, payloads, workers=workers, progress=progress, threads=threads)
+    return run_local(task, payloads, workers=workers, progress=progress, threads=threads)

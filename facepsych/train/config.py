@@ -30,7 +30,9 @@ class TrainConfig:
     - ``augment``: random resized crop (scale 0.8–1) + horizontal flip on training images; forces
       full forwards (the cache holds un-augmented features).
     - ``cache``: train the head on cached backbone features when the net allows it.
-    - ``workers``: threads that decode images (extraction and full forwards); 0 or 1 = none.
+    - ``cache_dtype``: ``float16`` (default; memory-mapped shards, half the bytes) or ``float32``.
+    - ``workers``: processes that decode images for the feature extraction (threads for full
+      forwards); 0 or 1 = none.
     - ``standardize``: build the net with a feature standardiser before the head and set its
       mean / s.d. from the training images' frozen features (see
       :class:`facepsych.models.FeatureStandardizer`). Off by default (the companion's protocol).
@@ -46,6 +48,7 @@ class TrainConfig:
     augment: bool = False
     cache: bool = True
     cache_dir: str | None = None
+    cache_dtype: str = "float16"
     extract_batch_size: int = 64
     workers: int = 4
     device: str = "cpu"
@@ -64,6 +67,10 @@ class TrainConfig:
         if self.balance not in BALANCE_MODES:
             raise FacepsychError(
                 f"unknown balance mode {self.balance!r} (use {', '.join(BALANCE_MODES)})"
+            )
+        if self.cache_dtype not in ("float16", "float32"):
+            raise FacepsychError(
+                f"unknown cache dtype {self.cache_dtype!r} (use float16 or float32)"
             )
         if self.image_size is not None and int(self.image_size) < 16:
             raise FacepsychError(f"image_size must be at least 16, got {self.image_size}")

@@ -37,7 +37,10 @@ def predict_images(
         range(0, len(items), batch_size), desc="predicting", unit="batch", disable=not progress
     ):
         batch = [_open(i) for i in items[start : start + batch_size]]
-        logits = net(net.preprocessing.batch(batch).to(device))
+        x = net.preprocessing.batch(batch)
+        if device.type == "cuda":  # float32 on the GPU: P(positive) feeds the curve fits
+            x = x.pin_memory().to(device, non_blocking=True)
+        logits = net(x.to(device))
         out.append(torch.softmax(logits.float(), dim=1)[:, 1].cpu().numpy())
     return np.concatenate(out) if out else np.zeros(0)
 
@@ -119,15 +122,22 @@ def collect_images(path: str | Path) -> tuple[list[Path], dict[str, list]]:
 
 
 def predict_to_csv(
-    run_dir: str | Path, images: str | Path, out_csv: str | Path, *, batch_size: int = 64
+    run_dir: str | Path,
+    images: str | Path,
+    out_csv: str | Path,
+    *,
+    batch_size: int = 64,
+    device: str = "cpu",
 ):
-    """Predict with a run folder's best model; write the tidy CSV ``image, p_positive,
-    predicted_label`` (+ ``level``, ``condition`` for a continuum) atomically; return the table."""
+    """Predict with a run folder's best model on ``device`` (``auto`` | ``cpu`` | ``cuda[:N]``);
+    write the tidy CSV ``image, p_positive, predicted_label`` (+ ``level``, ``condition`` for a
+    continuum) atomically; return the table."""
     import pandas as pd
 
+    from facepsych.runtime import resolve_device
     from facepsych.train.runs import load_run
 
-    net = load_run(run_dir)
+    net = load_run(run_dir).to(resolve_device(device))
     files, extra = collect_images(images)
     p = predict_images(net, files, batch_size=batch_size, progress=True)
     table = pd.DataFrame({"image": [str(f) for f in files], "p_positive": p})

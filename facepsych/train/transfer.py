@@ -34,26 +34,14 @@ from tqdm.auto import tqdm
 
 from facepsych.data import FaceDataset
 from facepsych.errors import FacepsychError
+from facepsych.runtime import resolve_device
 from facepsych.train.atomic import save_torch, write_json, write_text
-from facepsych.train.cache import cached_features
+from facepsych.train.cache import FeatureRows, cached_features
 from facepsych.train.config import TrainConfig, TrainResult
+from facepsych.train.extract import fill_batch_size
 from facepsych.train.runs import writes_run_folder
 
 METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
-
-
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise FacepsychError(f"unknown device {name!r} (use cpu, cuda, cuda:N or auto)") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise FacepsychError(f"device {name!r} asked for, but no CUDA GPU is available here")
-    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-        raise FacepsychError(f"device {name!r}: only {torch.cuda.device_count()} GPU(s) here")
-    return device
 
 
 def _augmenter(size: int) -> Callable:
@@ -102,7 +90,7 @@ class _Batches:
     """Batches of (inputs, labels) for one split: cached features or decoded images."""
 
     def __init__(
-        self, net, data: FaceDataset, feats: torch.Tensor | None, augment, device, pool=None
+        self, net, data: FaceDataset, feats: FeatureRows | None, augment, device, pool=None
     ):
         self.net, self.data, self.feats = net, data, feats
         self.augment, self.device, self.pool = augment, device, pool
@@ -113,8 +101,11 @@ class _Batches:
 
     def get(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         y = self.labels[idx].to(self.device)
-        if self.feats is not None:
-            return self.feats[idx].to(self.device), y
+        if self.feats is not None:  # gathered from the memory-mapped cache, one batch at a time
+            x = self.feats[idx]
+            if self.device.type == "cuda":
+                return x.pin_memory().to(self.device, non_blocking=True), y
+            return x, y
         chosen = [self.data.samples[int(i)] for i in idx]
         mapper = self.pool.map if self.pool is not None else map
         images = list(mapper(self.data.load_image, chosen))  # decoded in threads, order kept
@@ -223,10 +214,12 @@ def train_valence(
     config = config or TrainConfig()
     out = Path(out_dir)
     _check_classes(dataset.split("train").class_counts())  # before any folder or extraction
-    device = _device(config.device)
+    device = resolve_device(config.device)
     if out.exists() and not out.is_dir():
         raise FacepsychError(f"run folder {out} exists and is not a folder")
     net = _build(net_spec, config).to(device)  # bad arch / weights fail before the folder exists
+    if device.type == "cuda":
+        net = net.to(memory_format=torch.channels_last)
     # The folder is made by the first (atomic) write, after epoch 1: an image that fails to
     # decode during extraction or the first epoch leaves nothing behind.
     reason = _fallback_reason(net, config)
@@ -241,14 +234,18 @@ def train_valence(
     # Augmentation alone leaves the backbone cacheable: validation features are still cached.
     use_cache_for_val = config.cache and net.cacheable and len(dataset.split("val")) > 0
     if mode == "cached" or use_cache_for_val:
+        extract_batch = config.extract_batch_size
+        if device.type == "cuda":  # at least the configured batch, more while memory allows
+            extract_batch = max(extract_batch, fill_batch_size(net, device))
         cf = cached_features(
             net,
             dataset if mode == "cached" else dataset.split("val"),
             config.resolved_cache_dir(),
-            batch_size=config.extract_batch_size,
+            batch_size=extract_batch,
             device=device,
             progress=config.progress,
             workers=config.workers,
+            dtype=getattr(config, "cache_dtype", "float16"),
         )
         cache_path, cache_hit, extract_seconds = str(cf.path), cf.hit, cf.seconds
         log(f"features {'reused from' if cf.hit else 'cached to'} {cf.path}")
@@ -278,7 +275,9 @@ def train_valence(
 
     if net.standardize is not None:
         net.standardize.set_statistics(
-            train_feats if train_feats is not None else _backbone_features(net, train_set, config)
+            train_feats.to_tensor()
+            if train_feats is not None
+            else _backbone_features(net, train_set, config)
         )
         log("features standardised with the training split's mean and s.d.")
 

@@ -73,12 +73,3 @@ def vggface_state(vgg16_features_state) -> dict[str, torch.Tensor]:
         seed=3,
     )
     return state | fc
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small tensors on a shared 2-core machine: one intra-op thread is ~20× faster than two."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)

@@ -3,12 +3,10 @@ negative), written as a ``labels.csv`` folder with identities."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from facepsych.data import load_dataset
@@ -50,21 +48,3 @@ def striped_ds(striped_dir: Path):
 @pytest.fixture
 def cache_dir(tmp_path: Path) -> Path:
     return tmp_path / "cache"
-
-
-@contextmanager
-def torch_threads(n: int = 1):
-    """Tiny tensors on a shared 2-core machine: one intra-op thread avoids OpenMP spin contention
-    (measured ~3-10x faster for the small heads here under load); restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-@pytest.fixture
-def one_torch_thread():
-    with torch_threads(1):
-        yield

@@ -5,8 +5,6 @@ import pytest
 
 from facepsych.cli import main
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 
 def test_train_then_predict(striped_dir, tmp_path, capsys):
     run = tmp_path / "run"

@@ -2,12 +2,9 @@ from __future__ import annotations
 
 import math
 
-import pytest
 from PIL import Image
 
 from facepsych.train.plots import plot_accuracy_curves, plot_learning_curves
-
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_plot_from_rows_and_csv(tmp_path):

@@ -9,9 +9,7 @@ from facepsych.errors import FacepsychError
 from facepsych.train import TrainConfig, collect_images, load_run, predict_images, train_valence
 from facepsych.train.predict import predict_to_csv
 
-from .conftest import striped_image, torch_threads
-
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+from .conftest import striped_image
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +23,8 @@ def run_dir(tmp_path_factory):
     cfg = TrainConfig(
         epochs=2, batch_size=8, lr=1e-3, image_size=64, cache_dir=str(base / "c"), progress=False
     )
-    with torch_threads(1):
-        spec = {"arch": "alexnet", "weights": "random", "hidden": 16}
-        train_valence(spec, ds, base / "run", cfg)
+    spec = {"arch": "alexnet", "weights": "random", "hidden": 16}
+    train_valence(spec, ds, base / "run", cfg)
     return base / "run"
 
 

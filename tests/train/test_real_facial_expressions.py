@@ -19,9 +19,7 @@ import pytest
 from facepsych.data import load_dataset
 from facepsych.train import TrainConfig, load_run, predict_images, train_valence
 
-from .conftest import torch_threads
-
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +31,7 @@ def real_run(facial_expressions, tmp_path_factory):
         progress=False,
     )  # fmt: skip
     spec = {"arch": "alexnet", "weights": "random", "hidden": 256}
-    with torch_threads(1):
-        return ds, train_valence(spec, ds, base / "run", cfg)
+    return ds, train_valence(spec, ds, base / "run", cfg)
 
 
 def test_short_run_writes_folder_and_predicts(real_run):
