@@ -266,11 +266,27 @@ class StimuliConfig(_Strict):
 
 
 class HumansConfig(_Strict):
-    """``published`` = the companion's N = 40 reference; ``trials`` / ``aggregated`` = a CSV."""
+    """``published`` = the companion's N = 40 reference; ``trials`` = human trial data as the
+    lab has it (a file or a folder in ``format``: csv, psychopy, mat or xlsx, read by
+    :func:`facepsych.psychophysics.read_human` with the column options below);
+    ``aggregated`` = a ``subject, level, k, n`` CSV."""
 
     source: Literal["published", "trials", "aggregated"] = "published"
     path: str | None = None
+    format: Literal["csv", "psychopy", "mat", "xlsx"] = "csv"
     response_codes: Literal["01", "12"] = "01"
+    level_column: str = "level"
+    response_column: str = "response"
+    subject_column: str | None = Field(
+        None, description="default: participant for psychopy, else subject"
+    )
+    positive: str | None = None
+    negative: str | None = None
+    mat_variable: str = "result_dummy"
+    mat_level_col: int = Field(2, ge=1)
+    mat_response_col: int = Field(4, ge=1)
+    mat_levels: list[float] | None = None
+    sheet: str | None = None
     method: Literal["mle", "lsq"] = Field("mle", description="fit of the human trials")
     bootstrap: int = Field(200, ge=0)
 
@@ -278,7 +294,31 @@ class HumansConfig(_Strict):
     def _path_needed(self) -> HumansConfig:
         if self.source != "published" and self.path is None:
             raise ValueError(f"source {self.source!r} needs a path")
+        if self.source == "aggregated" and self.format != "csv":
+            raise ValueError("source 'aggregated' reads a subject, level, k, n CSV (format csv)")
+        from facepsych.errors import FacepsychError
+
+        try:
+            self.human_format()
+        except FacepsychError as exc:
+            raise ValueError(str(exc)) from None
         return self
+
+    def human_format(self):
+        """The :class:`facepsych.psychophysics.HumanFormat` these options describe."""
+        from facepsych.psychophysics.trialfiles import HumanFormat
+
+        default_subject = "participant" if self.format == "psychopy" else "subject"
+        return HumanFormat(
+            format=self.format, level_column=self.level_column,
+            response_column=self.response_column,
+            subject_column=self.subject_column or default_subject,
+            response_codes=self.response_codes, positive=self.positive, negative=self.negative,
+            mat_variable=self.mat_variable, mat_level_col=self.mat_level_col,
+            mat_response_col=self.mat_response_col,
+            mat_levels=None if self.mat_levels is None else tuple(self.mat_levels),
+            sheet=self.sheet,
+        )  # fmt: skip
 
 
 class FitSettings(_Strict):

@@ -224,7 +224,8 @@ def prepare_stimuli(cfg: ExperimentConfig, run: RunFolder) -> list[StimulusSet]:
 
 def prepare_humans(cfg: ExperimentConfig, run: RunFolder) -> Any:
     """The human reference for comparisons. Writes ``humans.csv`` (per-subject fits, or the
-    published reference as one row) and, for trial data, ``humans_mean_curve.csv``."""
+    published reference as one row) and, for trial data, ``humans_mean_curve.csv`` (and
+    ``humans_trials.csv`` when the trials name their continuum)."""
     from facepsych import psychophysics as pp
 
     h = cfg.humans
@@ -234,8 +235,15 @@ def prepare_humans(cfg: ExperimentConfig, run: RunFolder) -> Any:
             run.path / "humans.csv", pd.DataFrame([{"subject": "published", **ref.as_dict()}])
         )
         return ref
-    # trials (subject, level, response) and aggregated counts (subject, level, k, n) alike
-    trials = pp.load_human_trials(h.path, response_codes=h.response_codes)
+    if h.source == "trials":  # a file or folder as the lab has it, in h.format
+        try:
+            trials = pp.read_human(h.path, h.human_format())
+        except FacepsychError as exc:
+            raise FacepsychError(f"humans.path: {exc}") from None
+        if {"continuum", "level", "response"} <= set(trials.columns):
+            write_csv(run.path / "humans_trials.csv", trials)  # per-stimulus agreement
+    else:  # aggregated counts (subject, level, k, n)
+        trials = pp.load_human_trials(h.path, response_codes=h.response_codes)
     fit = cfg.analysis.fit
     humans = pp.fit_humans(
         trials, method=h.method, function=fit.function, bootstrap=h.bootstrap, seed=cfg.seed,

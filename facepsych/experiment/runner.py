@@ -9,8 +9,9 @@ Order of work:
    pre-trained backbones (cached), the human reference (``humans.csv``);
 3. the unfinished cells, through the chosen executor (:mod:`facepsych.experiment.executors`);
 4. merge the cells' tables in grid order into ``predictions.csv``, ``fits.csv``, ``regions.csv``
-   (and ``attention.csv`` with ``analysis.fixations``);
-   score every fit against the humans (``comparison.csv``); write ``manifest.json``;
+   (and ``attention.csv`` with ``analysis.fixations``); add the series fits to ``fits.csv``
+   (:mod:`facepsych.experiment.seriesfits`); score every fit and series against the humans
+   (``comparison.csv``); write ``manifest.json``;
 5. figures and ``report.html`` (:func:`facepsych.report.build_report`).
 """
 
@@ -227,9 +228,19 @@ def run_experiment(
 
     t = time.time()
     tables = merge_tables(run, cells, attention=bool(cfg.analysis.fixations))
+    from facepsych.experiment import seriesfits
+
+    preds, per_continuum = tables["predictions.csv"], tables["fits.csv"]
+    series = seriesfits.series_fits(preds, cfg.analysis.fit.model_dump(), seed=cfg.seed)
+    tables["fits.csv"] = seriesfits.with_series(per_continuum, series)
     for name, df in tables.items():
         write_csv(run.path / name, df)
-    comparison = compare_fits(tables["predictions.csv"], tables["fits.csv"], humans)
+    comparison = seriesfits.with_series_comparison(
+        compare_fits(preds, per_continuum, humans),
+        seriesfits.series_comparison(
+            preds, series, humans, seriesfits.read_trials(run.path), seed=cfg.seed
+        ),
+    )
     write_csv(run.path / "comparison.csv", comparison)
     timings["merge_s"] = time.time() - t
 

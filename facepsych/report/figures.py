@@ -220,3 +220,74 @@ def cam_grid(
         alpha=0.45,
         horizontal_row_labels=True,
     )
+
+
+def net_curves(
+    predictions: pd.DataFrame,
+    series: pd.DataFrame,
+    nets: pd.DataFrame,
+    humans: HumanBand,
+    out: Path,
+    condition: str = "full",
+) -> Path:
+    """One panel per net (rows of :func:`facepsych.experiment.nets.net_table`): its mean
+    P(positive) per level with the 95 % t band over continua × seeds and its series fit ψ (line;
+    dashed where the PSE is unusable), its random twin in grey, over the human band."""
+    from facepsych.psychophysics import usable_pse
+
+    pred = predictions[predictions["condition"] == condition]
+    fits = series[series["condition"] == condition] if len(series) else series
+    x = np.linspace(0, 1, 201)
+    mid, lo, hi = humans.band(x)
+    n = max(len(nets), 1)
+    cols = min(n, 3)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.0 * rows), squeeze=False,
+                             sharex=True, sharey=True)  # fmt: skip
+
+    def draw(ax, key: dict, color, label: str) -> None:
+        g = pred
+        for k, v in key.items():
+            g = g[g[k].astype(str) == str(v)]
+        if g.empty:
+            return
+        per = g.groupby("level")["p_positive"]
+        stats = [mean_ci(v.to_numpy()) for _, v in per]
+        lv = np.array(list(per.groups.keys()), dtype=float)
+        m = np.array([s.mean for s in stats])
+        lo_ = np.array([s.lo if np.isfinite(s.lo) else s.mean for s in stats])
+        hi_ = np.array([s.hi if np.isfinite(s.hi) else s.mean for s in stats])
+        ax.fill_between(lv, np.clip(lo_, 0, 1), np.clip(hi_, 0, 1), color=color, alpha=0.13, lw=0)
+        ax.plot(lv, m, "o", ms=3, color=color, label=label)
+        f = fits
+        for k, v in key.items():
+            f = f[f[k].astype(str) == str(v)] if len(f) else f
+        if len(f) and np.isfinite(float(f["sigma"].iloc[0])):
+            r = f.iloc[0]
+            y = psi(x, float(r["pse"]), float(r["sigma"]), float(r["guess"] or 0.0),
+                    float(r["lapse"] or 0.0), str(r["function"]))  # fmt: skip
+            ax.plot(x, y, color=color, lw=1.6, ls="-" if usable_pse(r.to_dict()) else ":")
+
+    for i, (_, r) in enumerate(nets.iterrows()):
+        ax = axes[i // cols][i % cols]
+        ax.fill_between(x, lo, hi, color="0.85", lw=0, label="humans")
+        ax.plot(x, mid, color="0.55", lw=1.2)
+        key = {k: r[k] for k in ("model", "weights", "variant")}
+        draw(ax, key, "C0" if r["domain"] == "object" else "C3" if r["domain"] == "face" else
+             "C2", f"{r['weights']} ({r['domain']})")  # fmt: skip
+        if r.get("twin"):
+            draw(ax, {**key, "weights": r["twin"]}, "0.3", f"{r['twin']} twin")
+        ax.set_title(str(r["net"]), fontsize=9)
+        ax.legend(fontsize=7, loc="upper left", framealpha=0.85)
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3, lw=0.5)
+    for j in range(len(nets), rows * cols):
+        axes[j // cols][j % cols].set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("morph level (0 negative → 1 positive)")
+    for row in axes:
+        row[0].set_ylabel("P(positive)")
+    fig.suptitle(f"Psychometric curves per net ({condition} faces) over humans: {humans.label}",
+                 fontsize=10)  # fmt: skip
+    fig.tight_layout()
+    return save_figure(fig, out)

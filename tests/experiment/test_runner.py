@@ -40,10 +40,14 @@ def test_row_counts_match_the_grid(tiny_run):
     assert sorted(preds["level"].unique()) == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert set(preds["cell_id"]) == {c.cell_id for c in cells}
     fits = pd.read_csv(tiny_run / "fits.csv")
-    assert len(fits) == n_cells * n_cont * n_cond
+    # one fit per cell × continuum × condition, then one series fit per net × condition
+    n_nets = len({(c.model, c.weights, c.variant) for c in cells})
+    assert list(fits["scope"]) == ["continuum"] * (n_cells * n_cont * n_cond) + ["series"] * (
+        n_nets * n_cond
+    )
     assert {"pse", "slope", "fit_ok", "reason"} <= set(fits.columns)
     comparison = pd.read_csv(tiny_run / "comparison.csv")
-    assert len(comparison) == len(fits)
+    assert list(comparison["scope"]) == list(fits["scope"])
     regions = pd.read_csv(tiny_run / "regions.csv")
     assert len(regions) == n_cells * n_cont * 2  # CAM steps 0 and 4, full faces only
     shares = regions[["eyes", "nose", "mouth", "other"]].sum(axis=1)
