@@ -250,10 +250,8 @@ def asymptote_notes(
         at = ", ".join(sorted(f.value for f in parse_flags(r.get("flags")))) or "none"
         where = "" if condition is not None else f" ({r['condition']})"
         out.append(
-            f"{r['label']}{where}: mean P(positive) stays in [{r['p_min']:.2f}, "
-            f"{r['p_max']:.2f}], inside ({guess_max:g}, {1 - lapse_max:g}): with guess ≤ "
-            f"{guess_max:g} and lapse ≤ {lapse_max:g} ψ cannot reach its floor and ceiling "
-            f"(fit flags: {at})."
+            f"{r['label']}{where}: mean P(positive) only spans [{r['p_min']:.2f}, "
+            f"{r['p_max']:.2f}], inside ({guess_max:g}, {1 - lapse_max:g}) (fit flags: {at})."
         )
     return out
 

@@ -240,9 +240,9 @@ def net_curves(
     x = np.linspace(0, 1, 201)
     mid, lo, hi = humans.band(x)
     n = max(len(nets), 1)
-    cols = min(n, 3)
+    cols = min(n, 4)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.0 * rows), squeeze=False,
+    fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols, 2.6 * rows + 0.4), squeeze=False,
                              sharex=True, sharey=True)  # fmt: skip
 
     def draw(ax, key: dict, color, label: str) -> None:
@@ -273,8 +273,11 @@ def net_curves(
         ax.fill_between(x, lo, hi, color="0.85", lw=0, label="humans")
         ax.plot(x, mid, color="0.55", lw=1.2)
         key = {k: r[k] for k in ("model", "weights", "variant")}
-        draw(ax, key, "C0" if r["domain"] == "object" else "C3" if r["domain"] == "face" else
-             "C2", f"{r['weights']} ({r['domain']})")  # fmt: skip
+        color = {"object": "C0", "face": "C3"}.get(str(r["domain"]), "C2")
+        label = (
+            str(r["weights"]) if r["weights"] == r["domain"] else f"{r['weights']} ({r['domain']})"
+        )
+        draw(ax, key, color, label)
         if r.get("twin"):
             draw(ax, {**key, "weights": r["twin"]}, "0.3", f"{r['twin']} twin")
         ax.set_title(str(r["net"]), fontsize=9)
@@ -284,7 +287,7 @@ def net_curves(
     for j in range(len(nets), rows * cols):
         axes[j // cols][j % cols].set_visible(False)
     for ax in axes[-1]:
-        ax.set_xlabel("morph level (0 negative → 1 positive)")
+        ax.set_xlabel("morph level (0 neg. → 1 pos.)")
     for row in axes:
         row[0].set_ylabel("P(positive)")
     fig.suptitle(f"Psychometric curves per net ({condition} faces) over humans: {humans.label}",

@@ -63,8 +63,9 @@ figure{margin:1.2em 0}
 figure img{max-width:100%;border:1px solid #eee}figcaption{color:#555;font-size:.9em}
 pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.78em;max-height:40em}
 ul.findings li{margin:.3em 0}li.caveat{color:#8a4b00}
-.small{font-size:.82em}figure.small img{max-width:640px}figure.answer img{max-width:100%}
-table.answer td,table.answer th{padding:.2em .4em}details{margin:.4em 0}
+.small{font-size:.82em}figure.small img{max-width:600px}figure.answer img{max-width:100%}
+table.answer td,table.answer th{padding:.2em .4em}span.ci{color:#666;font-size:.85em;
+white-space:nowrap}details{margin:.4em 0}
 summary{cursor:pointer;font-weight:600}
 """
 
@@ -279,6 +280,15 @@ def _ci(v: Any, lo: Any, hi: Any, digits: int = 2) -> str:
     return f"{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
+def _ci2(v: Any, lo: Any, hi: Any, digits: int = 2) -> str:
+    """:func:`_ci` on two lines: the value, then its interval in small print."""
+    text = _ci(v, lo, hi, digits)
+    if " [" not in text:
+        return text
+    m, iv = text.split(" ", 1)
+    return f"{m}<br><span class='ci'>{iv}</span>"
+
+
 def _net_html(nets: pd.DataFrame) -> str:
     """The first-screen table: one row per net (see :func:`net_table`)."""
     head = (
@@ -304,7 +314,7 @@ def _net_html(nets: pd.DataFrame) -> str:
                 continue
             for m, d in (("span", 2), ("pse", 3), ("slope", 2)):
                 c = f"{prefix}{m}"
-                cells.append(f"<td>{_ci(r[c], r[f'{c}_lo'], r[f'{c}_hi'], d)}</td>")
+                cells.append(f"<td>{_ci2(r[c], r[f'{c}_lo'], r[f'{c}_hi'], d)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table class='answer'>{head}{''.join(body)}</table>"
 
@@ -319,7 +329,7 @@ def _contrast_html(contrast: pd.DataFrame) -> str:
         f"<tr><td class='l'>{html.escape(r['measure'])}</td><td class='l'>{r['kind']}</td>"
         f"<td>{_fmt(r['object'])}</td><td class='l small'>{html.escape(r['object_nets'])}</td>"
         f"<td>{_fmt(r['face'])}</td><td class='l small'>{html.escape(r['face_nets'])}</td>"
-        f"<td>{_ci(r['diff'], r['diff_lo'], r['diff_hi'], 3)}</td>"
+        f"<td>{_ci2(r['diff'], r['diff_lo'], r['diff_hi'], 3)}</td>"
         f"<td class='l'>{html.escape(r['verdict'])}</td></tr>"
         for _, r in contrast.iterrows()
     )
@@ -437,8 +447,9 @@ def build_report(run_dir: str | Path) -> Path:
         notes = asymptote_notes(series, g_max, l_max)
         if notes:
             parts.append(
-                f"<p class='small'>Curves that cannot reach the fit's asymptote bounds (guess ≤ "
-                f"{g_max:g}, lapse ≤ {l_max:g}):</p><ul class='small'>"
+                f"<p class='small'>Mean curves whose P(positive) stays inside ({g_max:g}, "
+                f"{1 - l_max:g}): ψ with guess ≤ {g_max:g} and lapse ≤ {l_max:g} cannot reach "
+                "their floor and ceiling, so their fits sit on these bounds:</p><ul class='small'>"
                 + "".join(f"<li>{html.escape(n)}</li>" for n in notes)
                 + "</ul>"
             )

@@ -89,3 +89,28 @@ def test_trials_without_continuum_give_no_agreement():
     assert (
         stimulus_trials(pd.DataFrame({"subject": ["a"], "level": [0.0], "response": [1]})) is None
     )
+
+
+def test_a_run_with_human_trials_has_agreement_in_comparison_and_report(tmp_path, tiny_config):
+    from facepsych.experiment import config_from_dict, run_experiment
+    from facepsych.synthetic import identity_name
+
+    rng = np.random.default_rng(0)
+    name = identity_name(100_000)
+    rows = [
+        {"subject": f"s{i}", "continuum": name, "level": x, "response": int(rng.random() < x)}
+        for i in range(4) for x in (0.0, 0.25, 0.5, 0.75, 1.0) for _ in range(6)
+    ]  # fmt: skip
+    pd.DataFrame(rows).to_csv(tmp_path / "trials.csv", index=False)
+    tiny_config["models"] = tiny_config["models"][:1]
+    tiny_config["humans"] = {"source": "trials", "path": str(tmp_path / "trials.csv"),
+                             "bootstrap": 0}  # fmt: skip
+    run = run_experiment(config_from_dict(tiny_config), tmp_path / "run", progress=False)
+    cmp = pd.read_csv(run / "comparison.csv")
+    series = cmp[cmp["scope"] == "series"].set_index("condition")
+    assert series.loc["full", "n_stimuli"] == 5 and series.loc["full", "agreement_n_subjects"] == 4
+    assert np.isnan(series.loc["mouth", "n_stimuli"])  # the humans saw full faces only
+    page = (run / "report.html").read_text()
+    ranking = page.split("Human-likeness ranking")[1].split("<h2>")[0]
+    assert "r per stimulus" in ranking and "κ [CI]" in ranking
+    assert "needs human trial data" not in page
