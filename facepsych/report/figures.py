@@ -23,6 +23,7 @@ from facepsych.plotting import colors, save_figure  # noqa: E402
 from facepsych.psychophysics import mean_ci, psi  # noqa: E402
 
 CONDITION_ORDER = ("full", "eyes", "nose", "mouth")
+DOMAINS = ("object", "face")
 
 
 def _mean_fitted_curve(
@@ -280,10 +281,26 @@ def net_curves(
         draw(ax, key, color, label)
         if r.get("twin"):
             draw(ax, {**key, "weights": r["twin"]}, "0.3", f"{r['twin']} twin")
-        ax.set_title(str(r["net"]), fontsize=9)
-        ax.legend(fontsize=7, loc="upper left", framealpha=0.85)
+        ax.set_title(f"{r['net']} ({r['domain']})", fontsize=9)
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3, lw=0.5)
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    has_curve = humans.curve is not None and len(humans.curve)
+    what = "mean curve ± SE" if has_curve else "PSE mean ± 1 SD"
+    handles = [Patch(color="0.85", label=f"humans ({what})")]
+    for d, c in (("object", "C0"), ("face", "C3"), ("other", "C2")):
+        if (nets["domain"] == d).any() or (d == "other" and (~nets["domain"].isin(DOMAINS)).any()):
+            handles.append(Line2D([], [], color=c, marker="o", ms=4, label=f"{d}-trained net"))
+    if nets["twin"].astype(bool).any():
+        handles.append(Line2D([], [], color="0.3", marker="o", ms=4, label="its random twin"))
+    handles += [
+        Line2D([], [], color="0.2", lw=1.6, label="series fit"),
+        Line2D([], [], color="0.2", lw=1.6, ls=":", label="fit without usable PSE"),
+    ]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=7,
+               frameon=False, bbox_to_anchor=(0.5, -0.01))  # fmt: skip
     for j in range(len(nets), rows * cols):
         axes[j // cols][j % cols].set_visible(False)
     for ax in axes[-1]:
@@ -292,5 +309,5 @@ def net_curves(
         row[0].set_ylabel("P(positive)")
     fig.suptitle(f"Psychometric curves per net ({condition} faces) over humans: {humans.label}",
                  fontsize=10)  # fmt: skip
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     return save_figure(fig, out)
