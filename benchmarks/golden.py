@@ -42,7 +42,7 @@ def findings(run: Path) -> list[str]:
 def normalised(run: Path, name: str) -> pd.DataFrame:
     df = pd.read_csv(run / name, keep_default_na=False)
     for col in df.columns:
-        if df[col].dtype == object:
+        if not pd.api.types.is_numeric_dtype(df[col]):
             df[col] = df[col].astype(str).str.replace(str(run), "RUN", regex=False)
     return df
 
@@ -92,7 +92,12 @@ def compare(run: Path) -> list[str]:
 
 def run_demo(out: Path) -> None:
     args = ["demo", "--quick", "--scale", "tiny", "--out", str(out)]
-    cmd = [sys.executable, "-c", "import sys; from facepsych.cli import main; sys.exit(main())", *args]
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys; from facepsych.cli import main; sys.exit(main())",
+        *args,
+    ]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
 

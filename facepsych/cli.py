@@ -50,11 +50,12 @@ def models_command(
     reduction: Annotated[int, typer.Option(help="fe-alexnet reduction ratio r.")] = 16,
     image_size: Annotated[int, typer.Option(help="Input size for --layers.")] = 224,
 ) -> None:
-    """Table of architectures (parameters, weight sources), or one ARCH's layers (--layers)."""
-    from facepsych.models.zoo import format_table, layer_table, model_table
+    """The model registry (arch:weights, domain, input, parameters, normalisation, CAM layer,
+    training data, file source, SHA-256, licence), or one ARCH's layers (--layers)."""
+    from facepsych.models.zoo import format_table, layer_table, registry_table
 
     if layers is None:
-        typer.echo(format_table(model_table(hidden=hidden, reduction=reduction)))
+        typer.echo(format_table(registry_table(hidden=hidden, reduction=reduction)))
         return
     kwargs = {"hidden": hidden, "reduction": reduction}
     kwargs["excitation"] = _excitation_option(excitation)

@@ -161,8 +161,8 @@ def test_unfrozen_model_trains_everything_and_is_not_cacheable():
         ({"arch": "alexnet", "num_classes": 0}, "num_classes must be a positive integer, got 0"),
         (
             {"arch": "alexnet", "weights": "imagenet1k"},
-            "unknown weight source 'imagenet1k'; use random, imagenet, imagenet:PATH, file:PATH or "
-            "vggface:PATH",
+            "unknown weight source 'imagenet1k'; use random, imagenet, imagenet:PATH, file:PATH, "
+            "vggface:PATH, pretrained:NAME, dlib, casia-webface",
         ),
     ],
 )
