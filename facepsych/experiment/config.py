@@ -1,7 +1,8 @@
 """The study config: one YAML file describes the whole paradigm.
 
-``load_config(path)`` reads the file with ``yaml.safe_load``, validates it with a typed pydantic
-schema and checks every file it names. All problems are reported at once, one line each, with the
+``facepsych.experiment.load_config(path)`` (:mod:`facepsych.experiment.loading`) reads the file
+with ``yaml.safe_load``, validates it with this module's typed pydantic schema and checks every
+file it names. All problems are reported at once, one line each, with the
 path of the offending value inside the config (``models[2].weights: file not found: …``), as a
 single :class:`~facepsych.errors.FacepsychError`.
 
@@ -22,14 +23,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-ARCHS_WITH_EXCITATION = ("fe-alexnet",)
-EXCITATION_POSITIONS = ("conv1", "conv2", "conv3", "conv4", "conv5", "pool5", "fc6")
-CONDITIONS = ("full", "eyes", "nose", "mouth")
+from facepsych.errors import FacepsychError
+from facepsych.models.excitation import ALEXNET_POSITIONS, EXCITED_ARCHS
+from facepsych.models.sources import parse_weights, weights_label
+from facepsych.stimuli.continuum import CONDITIONS
+
+Condition = Literal[CONDITIONS]  # "full", "eyes", "nose", "mouth"
+
+ARCHS_WITH_EXCITATION = tuple(EXCITED_ARCHS)
+EXCITATION_POSITIONS = ALEXNET_POSITIONS
 
 
 class _Strict(BaseModel):
@@ -150,14 +156,10 @@ class ModelEntry(_Strict):
         if not value:
             raise ValueError("at least one weight source is needed")
         for source in value.values():
-            kind = source.split(":", 1)[0]
-            if kind not in ("random", "imagenet", "file", "vggface", "pretrained"):
-                raise ValueError(
-                    f"unknown weight source {source!r} (random, imagenet, imagenet:PATH, "
-                    "file:PATH, vggface:PATH, pretrained:NAME)"
-                )
-            if kind in ("file", "vggface", "pretrained") and ":" not in source:
-                raise ValueError(f"weight source {source!r} needs {kind}:PATH")
+            try:
+                parse_weights(source)
+            except FacepsychError as exc:
+                raise ValueError(str(exc)) from None
         return value
 
     @field_validator("excitation", mode="before")
@@ -259,9 +261,7 @@ class OcclusionConfig(_Strict):
 
 class StimuliConfig(_Strict):
     continua: list[ContinuumSource] = Field(min_length=1)
-    conditions: list[Literal["full", "eyes", "nose", "mouth"]] = Field(
-        default_factory=lambda: ["full"], min_length=1
-    )
+    conditions: list[Condition] = Field(default_factory=lambda: ["full"], min_length=1)
     occlusion: OcclusionConfig = Field(default_factory=OcclusionConfig)
 
 
@@ -298,9 +298,7 @@ class CamSettings(_Strict):
     layers: list[str] | None = None
     target: str = "positive"
     steps: Literal["all"] | list[int] = "all"
-    conditions: list[Literal["full", "eyes", "nose", "mouth"]] = Field(
-        default_factory=lambda: ["full"]
-    )
+    conditions: list[Condition] = Field(default_factory=lambda: ["full"])
 
     @field_validator("layers", mode="before")
     @classmethod
@@ -349,17 +347,4 @@ class ExperimentConfig(_Strict):
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
 
 
-def weights_label(source: str) -> str:
-    """Short column label of a weight source: ``imagenet`` → ``imagenet``,
-    ``file:/x/face_alexnet.pth`` → ``face_alexnet``, ``pretrained:face`` → ``face``."""
-    kind, _, rest = source.partition(":")
-    if not rest:
-        return kind
-    if kind == "pretrained":
-        return rest
-    return Path(rest).stem or kind
-
-
-from facepsych.experiment.loading import config_from_dict, load_config  # noqa: E402
-
-__all__ = ["ExperimentConfig", "config_from_dict", "load_config", "weights_label"]
+__all__ = ["ExperimentConfig", "weights_label"]

@@ -26,9 +26,10 @@ import numpy as np
 import pandas as pd
 
 from facepsych.errors import FacepsychError
-from facepsych.experiment.config import ExperimentConfig, load_config
+from facepsych.experiment.config import ExperimentConfig
 from facepsych.experiment.executors import EXECUTORS, Progress, run_cells
 from facepsych.experiment.grid import Cell, expand_grid
+from facepsych.experiment.loading import load_config
 from facepsych.experiment.pipeline import read_cell_table, run_cell
 from facepsych.experiment.prepare import (
     prepare_data,
@@ -61,7 +62,7 @@ def _as_config(config: str | Path | ExperimentConfig | dict) -> ExperimentConfig
     if isinstance(config, ExperimentConfig):
         return config
     if isinstance(config, dict):
-        from facepsych.experiment.config import config_from_dict
+        from facepsych.experiment.loading import config_from_dict
 
         return config_from_dict(config)
     return load_config(config)

@@ -13,6 +13,7 @@ Public API (see docs/internal-api.md):
 """
 
 from facepsych.stimuli.continuum import (
+    CONDITIONS,
     Continuum,
     index_continuum,
     load_continuum,
@@ -39,6 +40,7 @@ from facepsych.stimuli.regions import (
 from facepsych.stimuli.sheet import contact_sheet
 
 __all__ = [
+    "CONDITIONS",
     "contact_sheet",
     "detect_landmarks",
     "landmarks_for",

@@ -37,10 +37,10 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 from tqdm.auto import tqdm
 
+from facepsych.data.records import IMAGE_SUFFIXES
 from facepsych.errors import FacepsychError
 
 TASKS = ("identity", "objects")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
 
 @dataclass
@@ -393,13 +393,3 @@ def pretrain(
     if rank == 0:
         out.with_suffix(".json").write_text(json.dumps(res.as_dict(), indent=2))
     return res
-
-
-def main() -> None:  # pragma: no cover - ``python -m facepsych.train.pretrain`` → the CLI command
-    from facepsych.cli import main as cli_main
-
-    cli_main(["pretrain", *__import__("sys").argv[1:]])
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from facepsych.errors import FacepsychError
-from facepsych.experiment.config import config_from_dict, load_config, weights_label
+from facepsych.experiment import config_from_dict, load_config
+from facepsych.experiment.config import weights_label
 
 
 def _minimal(**over):
