@@ -455,7 +455,7 @@ def attention_compare_command(
     per_subject: Annotated[bool, typer.Option(help="One row per image x subject.")] = False,
 ) -> None:
     """Compare CAMs with human fixations: NSS, CC, SIM, KL, AUC-Judd/Borji/shuffled per image."""
-    from facepsych.attention.pipeline import compare_attention
+    from facepsych.attention import compare_attention
 
     df = compare_attention(cams, fixations, out, sigma=sigma, sigma_deg=sigma_deg, ppd=ppd,
                            n_splits=splits, seed=seed, per_subject=per_subject)  # fmt: skip

@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from facepsych.attention.fixations import as_fixation_map, fixation_density
+from facepsych.attention.maps import as_map
 from facepsych.errors import FacepsychError
 
 __all__ = ["EPS", "auc_borji", "auc_judd", "auc_shuffled", "cc", "kl_div", "nss", "sim"]
@@ -35,14 +36,7 @@ EPS = 2.2204e-16  # MATLAB eps, as in KLdiv.m
 
 
 def _map(saliency) -> np.ndarray:
-    if hasattr(saliency, "detach"):
-        saliency = saliency.detach().cpu().numpy()
-    arr = np.asarray(saliency, dtype=np.float64)
-    if arr.ndim != 2:
-        raise FacepsychError(f"a saliency map must be 2-D (H, W), got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise FacepsychError("the saliency map has NaN or infinite values")
-    return arr
+    return as_map(saliency, what="the saliency map", finite=True)
 
 
 def resize_map(saliency, shape: tuple[int, int]) -> np.ndarray:

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
+from facepsych.attention.maps import as_map
 from facepsych.errors import FacepsychError
 
 __all__ = [
@@ -51,22 +52,6 @@ REGION_COLUMNS = (
     "diagnostic_ratio",
 )
 
-# Used only when facepsych.stimuli does not provide box_masks (kept identical to its definition).
-_FALLBACK_BOXES = {
-    "eyes": (52, 70, 171, 99),
-    "nose": (52, 120, 171, 149),
-    "mouth": (52, 169, 171, 199),
-}
-
-
-def _as_array(cam) -> np.ndarray:
-    if hasattr(cam, "detach"):
-        cam = cam.detach().cpu().numpy()
-    arr = np.asarray(cam, dtype=np.float64)
-    if arr.ndim != 2:
-        raise FacepsychError(f"a CAM must be a 2-D (H, W) map, got shape {arr.shape}")
-    return arr
-
 
 def _disjoint(masks: Mapping[str, np.ndarray], shape: tuple[int, int]) -> dict[str, np.ndarray]:
     missing = [r for r in REGIONS if r not in masks]
@@ -92,7 +77,7 @@ def region_shares(cam, masks: Mapping[str, np.ndarray]) -> dict[str, float]:
     (H, W) masks with keys eyes, nose, mouth (others, e.g. ``face``, are ignored). Returns NaN
     for every value when the map has no mass, and a NaN ratio when the three regions hold none.
     """
-    arr = np.clip(_as_array(cam), 0.0, None)
+    arr = np.clip(as_map(cam), 0.0, None)
     regions = _disjoint(masks, arr.shape)
     total = float(arr.sum())
     if not np.isfinite(total) or total <= 0:
@@ -127,7 +112,7 @@ def vertical_profile(
 ) -> VerticalProfile:
     """P(y) = Σ_x L(x, y) smoothed by a Gaussian (σ = ``sigma`` rows, edges reflected), its
     argmax row, and the region (eyes/nose/mouth, else ``other``) holding most mass on that row."""
-    arr = np.clip(_as_array(cam), 0.0, None)
+    arr = np.clip(as_map(cam), 0.0, None)
     profile = arr.sum(axis=1)
     if sigma > 0:
         profile = gaussian_filter1d(profile, sigma, mode="reflect")
@@ -144,24 +129,11 @@ def vertical_profile(
 
 
 def companion_masks(shape: tuple[int, int]) -> dict[str, np.ndarray]:
-    """The companion's fixed eyes / nose / mouth boxes scaled from 224 × 224 to ``shape``."""
-    try:
-        from facepsych.stimuli import box_masks
-    except ImportError:  # stimuli stage not available: same boxes, same scaling rule
-        return _fallback_box_masks(shape)
+    """The companion's fixed eyes / nose / mouth boxes
+    (:data:`facepsych.stimuli.COMPANION_BOXES`) scaled from 224 × 224 to ``shape``."""
+    from facepsych.stimuli import box_masks
+
     return box_masks(shape)
-
-
-def _fallback_box_masks(shape: tuple[int, int], base: int = 224) -> dict[str, np.ndarray]:
-    h, w = int(shape[0]), int(shape[1])
-    out = {}
-    for name, (x0, y0, x1, y1) in _FALLBACK_BOXES.items():
-        mask = np.zeros((h, w), bool)
-        ys = slice(int(np.floor(y0 * h / base)), int(np.ceil((y1 + 1) * h / base)))
-        xs = slice(int(np.floor(x0 * w / base)), int(np.ceil((x1 + 1) * w / base)))
-        mask[ys, xs] = True
-        out[name] = mask
-    return out
 
 
 def landmark_masks(
@@ -172,12 +144,8 @@ def landmark_masks(
 ) -> dict[str, np.ndarray]:
     """Region masks at map ``shape`` (H, W) from landmarks given in a frame of ``frame_size``
     (W, H) pixels (None: the landmarks are already in map pixels); x' = x·W/Wf, y' = y·H/Hf."""
-    try:
-        from facepsych.stimuli import region_masks
-    except ImportError as exc:
-        raise FacepsychError(
-            "landmark regions need facepsych.stimuli.region_masks; use --regions companion"
-        ) from exc
+    from facepsych.stimuli import region_masks
+
     pts = np.asarray(points, dtype=float)
     if frame_size is not None:
         fw, fh = frame_size
@@ -196,7 +164,7 @@ def region_rows(
     method: str = "layercam",
 ) -> list[dict]:
     """Tidy rows (``REGION_COLUMNS``), one per map; ``masks`` one dict per map or one shared."""
-    arrs = [_as_array(m) for m in maps]
+    arrs = [as_map(m) for m in maps]
     if len(images) != len(arrs):
         raise FacepsychError(f"{len(images)} image names for {len(arrs)} maps")
     per_map = [masks] * len(arrs) if isinstance(masks, Mapping) else list(masks)

@@ -9,7 +9,7 @@ names, and writes under ``RUN/cells/<cell_id>/`` and ``RUN/training/<cell_id>/``
 - ``regions.csv``: one row per CAM image (eyes, nose, mouth, other, diagnostic_ratio);
 - ``attention.csv`` (only with ``analysis.fixations``): one row per CAM image that the fixation
   file names: continuum, condition, step, level, image (the fixation file's name) and the
-  fixation metrics (:mod:`facepsych.experiment.attention`);
+  fixation metrics (:mod:`facepsych.attention.matching`);
 - ``cams.npz``: the fused CAM maps of the first continuum's full-view frames (for the figures);
 - ``done.json`` last (timings, attempt number).
 
@@ -111,48 +111,11 @@ def _cam_regions(
     continuum: str,
     condition: str,
 ) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray, list[tuple[int, int]]]:
-    """CAMs of the chosen steps of one continuum; region shares per image. Returns (rows, fused
-    maps (N, h, w), steps, original (W, H) of each frame)."""
-    import torch
-    from PIL import Image
+    """:func:`facepsych.attention.cam_continuum` of one continuum × condition of the cell."""
+    from facepsych.attention import CamSettings, cam_continuum
 
-    from facepsych.attention import compute_cams, region_shares
-    from facepsych.experiment.attention import cam_steps
-    from facepsych.stimuli import box_masks, region_masks
-
-    steps = cam_steps(len(cont.frames), cam_cfg)
-    images = [Image.open(cont.frames[s]).convert("RGB") for s in steps]
-    x = net.preprocessing.batch(images)
-    layers = cam_cfg["layers"] or _default_cam_layers(net)
-    target = cam_cfg["target"]
-    target = int(target) if str(target).isdigit() else target
-    with torch.enable_grad():
-        res = compute_cams(net, x, method=cam_cfg["method"], layers=tuple(layers), target=target)
-    maps = res.maps.detach().cpu().numpy() if hasattr(res.maps, "detach") else np.asarray(res.maps)
-    size = maps.shape[-2:]
-    rows = []
-    for j, s in enumerate(steps):
-        if regions == "landmarks" and cont.landmarks is not None:
-            w, h = images[j].size
-            pts = np.asarray(cont.landmarks[s], dtype=float) * [size[1] / w, size[0] / h]
-            masks = region_masks(pts, cont.scheme, size)
-        else:
-            masks = box_masks(size)
-        masks = {k: v for k, v in masks.items() if k in ("eyes", "nose", "mouth")}
-        shares = region_shares(maps[j], masks)
-        rows.append(
-            {
-                **ident,
-                "continuum": continuum,
-                "condition": condition,
-                "step": s,
-                "level": float(cont.levels[s]),
-                "method": cam_cfg["method"],
-                "layers": "+".join(layers),
-                **{k: float(v) for k, v in shares.items()},
-            }
-        )
-    return rows, maps, np.asarray(steps), [img.size for img in images]
+    key = {**ident, "continuum": continuum, "condition": condition}
+    return cam_continuum(net, cont, CamSettings.from_dict(cam_cfg), regions, key)
 
 
 def _cell_attention(
@@ -161,7 +124,7 @@ def _cell_attention(
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Fixation metrics of the CAM'd frames of one continuum × condition the fixations name
     (``index``: fixation name -> position in ``steps``)."""
-    from facepsych.experiment.attention import attention_rows
+    from facepsych.attention import attention_rows
 
     keys = [
         {"continuum": continuum, "condition": condition, "step": int(s),
@@ -169,17 +132,6 @@ def _cell_attention(
         for s in steps
     ]  # fmt: skip
     return attention_rows(fixations, maps, sizes, keys, index)
-
-
-def _default_cam_layers(net: Any) -> list[str]:
-    """The last ReLU of ``features`` (AlexNet ``features.11``, VGG16 ``features.29``)."""
-    import torch.nn as nn
-
-    last = None
-    for name, module in net.features.named_children():
-        if isinstance(module, nn.ReLU):
-            last = name
-    return [f"features.{last}"] if last is not None else ["features"]
 
 
 def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
@@ -269,11 +221,11 @@ def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
     fix_path = cfg["analysis"].get("fixations")
     fixations, fix_index = None, {}
     if fix_path and cam_cfg["enabled"]:
+        from facepsych.attention import CamSettings, cam_sets, match_fixation_frames
         from facepsych.attention.fixations import load_fixations
-        from facepsych.experiment.attention import cam_sets, match_fixation_frames
 
         fixations = load_fixations(fix_path)
-        sets = cam_sets(payload["stimuli"], cam_cfg)
+        sets = cam_sets(payload["stimuli"], CamSettings.from_dict(cam_cfg))
         fix_index = match_fixation_frames(
             list(dict.fromkeys(fixations["image"])), {k: v[0] for k, v in sets.items()}
         )
@@ -311,8 +263,7 @@ def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
     write_csv(out / "fits.csv", pd.DataFrame(fit_rows))
     write_csv(out / "regions.csv", pd.DataFrame(region_rows))
     if fixations is not None:
-        from facepsych.attention.pipeline import METRIC_COLUMNS
-        from facepsych.experiment.attention import ATTENTION_KEYS
+        from facepsych.attention import ATTENTION_KEYS, METRIC_COLUMNS
 
         columns = [*ID_COLUMNS, *ATTENTION_KEYS, *METRIC_COLUMNS]
         write_csv(out / "attention.csv", pd.DataFrame(att_rows, columns=columns))

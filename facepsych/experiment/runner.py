@@ -155,10 +155,12 @@ def run_experiment(
     t = time.time()
     stimuli = prepare_stimuli(cfg, run)
     if cfg.analysis.fixations:  # which frames the fixations name: known before any training
-        from facepsych.experiment.attention import check_fixations
+        from facepsych.attention import CamSettings, check_fixations
 
         fix_info = check_fixations(
-            cfg.analysis.fixations, [s.as_dict() for s in stimuli], cfg.analysis.cam.model_dump()
+            cfg.analysis.fixations,
+            [s.as_dict() for s in stimuli],
+            CamSettings.from_dict(cfg.analysis.cam.model_dump()),
         )
         manifest["fixations"] = fix_info
         if fix_info["unmatched"]:

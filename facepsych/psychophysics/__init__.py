@@ -29,15 +29,21 @@ from facepsych.psychophysics.humans import (
     load_human_trials,
     spearman_brown,
 )
+from facepsych.psychophysics.responses import FitSettings, fit_responses, usable_fit, usable_pse
+from facepsych.psychophysics.result import FitFlag, parse_flags
+from facepsych.psychophysics.stats import Interval, diff_ci, mean_ci
 from facepsych.psychophysics.tables import FitTable, compare_table, fit_table
 
 __all__ = [
     "COMPANION_LSQ_LEVELS",
     "COMPANION_LSQ_START",
     "FUNCTIONS",
+    "FitFlag",
+    "FitSettings",
     "FitTable",
     "HumanFits",
     "HumanReference",
+    "Interval",
     "PUBLISHED_REFERENCE",
     "PsychometricFit",
     "binomial_deviance",
@@ -45,15 +51,21 @@ __all__ = [
     "compare_table",
     "compare_to_humans",
     "delta_pse_anova",
+    "diff_ci",
     "fit_humans",
     "fit_humans_by",
     "fit_psychometric",
+    "fit_responses",
     "fit_table",
     "jnd",
     "load_human_trials",
+    "mean_ci",
+    "parse_flags",
     "psi",
     "rm_anova",
     "slope_at_pse",
     "spearman_brown",
+    "usable_fit",
+    "usable_pse",
     "x_at_f",
 ]

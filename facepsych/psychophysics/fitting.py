@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize as sopt
@@ -38,84 +38,11 @@ from scipy import special, stats
 from facepsych.errors import FacepsychError
 from facepsych.psychophysics.functions import get_family, jnd, psi, slope_at_pse
 from facepsych.psychophysics.optimize import fit_batch, psi_and_jacobian
+from facepsych.psychophysics.result import FitFlag, PsychometricFit
 
 COMPANION_LSQ_LEVELS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
 COMPANION_LSQ_START = (0.01, 0.02, 0.5, 5.0)  # (γ, λ, μ, steepness β = 1/σ)
 METHODS = ("mle", "lsq")
-
-
-@dataclass
-class PsychometricFit:
-    """Result of one psychometric fit. ``sigma`` is F's scale in t-units (ln x for the Weibull)."""
-
-    pse: float
-    pse_lo: float
-    pse_hi: float
-    slope: float
-    slope_lo: float
-    slope_hi: float
-    sigma: float
-    jnd: float
-    jnd_lo: float
-    jnd_hi: float
-    guess: float
-    lapse: float
-    deviance: float
-    loglik: float
-    r2: float
-    rmse: float
-    n_levels: int
-    fit_ok: bool
-    reason: str
-    method: str
-    function: str
-    deviance_p: float = math.nan
-    n_trials: float = math.nan
-    n_boot: int = 0
-    boot: np.ndarray | None = field(default=None, repr=False, compare=False)
-
-    def predict(self, x) -> np.ndarray:
-        """ψ(x) with the fitted parameters."""
-        return psi(
-            np.asarray(x, dtype=float), self.pse, self.sigma, self.guess, self.lapse, self.function
-        )
-
-    def band(self, x, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-        """Pointwise percentile band of the bootstrap curves ψ*(x) (NaN without a bootstrap)."""
-        x = np.asarray(x, dtype=float)
-        if self.boot is None or len(self.boot) == 0:
-            nan = np.full(x.shape, np.nan)
-            return nan, nan.copy()
-        b = self.boot
-        curves = psi(x[None, :], b[:, :1], b[:, 1:2], b[:, 2:3], b[:, 3:4], self.function)
-        q = 100 * (1 - level) / 2
-        return np.nanpercentile(curves, q, axis=0), np.nanpercentile(curves, 100 - q, axis=0)
-
-    def as_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("boot")
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> PsychometricFit:
-        """Rebuild from ``as_dict`` output or a CSV row (missing numbers become NaN)."""
-        out = {}
-        for f in fields(cls):
-            if f.name == "boot":
-                continue
-            v = d.get(f.name)
-            missing = v is None or (isinstance(v, float) and math.isnan(v))
-            if f.name == "fit_ok":
-                out[f.name] = str(v).strip().lower() in ("true", "1", "1.0")
-            elif f.name in ("reason", "method", "function"):
-                out[f.name] = "" if missing else str(v)
-            elif f.name in ("n_levels", "n_boot"):
-                out[f.name] = 0 if missing else int(v)
-            else:
-                out[f.name] = math.nan if missing else float(v)
-        if not out["function"]:
-            out["function"] = "cumnorm"
-        return cls(**out)
 
 
 # --------------------------------------------------------------------------- input checks
@@ -329,28 +256,30 @@ def _lsq_point(data, fam, guess, lapse, start, mu_bounds, steep_bounds):
     return theta, lower, upper, bool(res.success)
 
 
-def _reasons(
-    theta, lower, upper, data, mu, n_free, converged, names=("PSE", "sigma", "guess", "lapse")
-):
-    out = []
+def _flags(theta, lower, upper, data, mu, n_free, converged) -> frozenset[FitFlag]:
+    """The checks a fit fails: convergence, PSE inside the tested range, PSE/σ off their bounds,
+    γ/λ below their upper bounds, Spearman ρ(level, p) ≥ 0.5, more levels than free parameters."""
+    out = set()
     if not converged:
-        out.append("optimiser did not converge")
+        out.add(FitFlag.no_convergence)
     if mu < data.x.min() or mu > data.x.max():
-        out.append(f"PSE {mu:.3g} outside the tested range [{data.x.min():g}, {data.x.max():g}]")
+        out.add(FitFlag.pse_outside_range)
     span = np.maximum(upper - lower, 1e-12)
-    for i, name in enumerate(names):
+    at_bound = (FitFlag.pse_at_bound, FitFlag.sigma_at_bound, FitFlag.guess_at_bound,
+                FitFlag.lapse_at_bound)  # fmt: skip
+    for i, flag in enumerate(at_bound):
         if upper[i] <= lower[i]:
             continue
         if i < 2 and theta[i] - lower[i] < 1e-6 * span[i]:
-            out.append(f"{name} at its lower bound")
+            out.add(flag)
         if theta[i] > upper[i] - 1e-6 * span[i]:
-            out.append(f"{name} at its upper bound")
+            out.add(flag)
     rho = stats.spearmanr(data.x, data.y).statistic if np.ptp(data.y) > 0 else 0.0
     if not np.isfinite(rho) or rho < 0.5:
-        out.append(f"data not monotonically increasing with level (Spearman rho = {rho:.2f})")
+        out.add(FitFlag.non_monotone)
     if data.x.size < n_free + 1:
-        out.append(f"too few levels ({data.x.size}) for {n_free} free parameters")
-    return "; ".join(dict.fromkeys(out))
+        out.add(FitFlag.too_few_levels)
+    return frozenset(out)
 
 
 # --------------------------------------------------------------------------- the fit
@@ -385,7 +314,8 @@ def fit_psychometric(
     0, .05, …, 1, else all levels), "all", or an explicit list of levels to use. CIs come from a
     parametric bootstrap (``bootstrap`` samples, seeded) whenever there are integer trial
     counts; else they are NaN.
-    Bad input raises FacepsychError; an untrustworthy fit has ``fit_ok = False`` and a reason.
+    Bad input raises FacepsychError; an untrustworthy fit carries ``flags`` (``fit_ok`` False, a
+    prose ``reason``).
     """
     method = str(method).lower()
     if method not in METHODS:
@@ -434,13 +364,13 @@ def fit_psychometric(
         loglik = deviance = n_trials = math.nan
 
     n_free = int(np.sum(upper > lower))
-    reason = _reasons(theta, lower, upper, data, mu, n_free, converged)
+    flags = _flags(theta, lower, upper, data, mu, n_free, converged)
     out = PsychometricFit(
         pse=mu, pse_lo=math.nan, pse_hi=math.nan, slope=slope, slope_lo=math.nan, slope_hi=math.nan,
         sigma=sigma, jnd=jnd_, jnd_lo=math.nan, jnd_hi=math.nan, guess=float(theta[2]),
         lapse=float(theta[3]), deviance=deviance, loglik=loglik, r2=r2, rmse=rmse,
-        n_levels=int(data.x.size), fit_ok=not reason, reason=reason, method=method,
-        function=fam.name, n_trials=n_trials,
+        n_levels=int(data.x.size), fit_ok=True, reason="", method=method,
+        function=fam.name, n_trials=n_trials, flags=flags,
     )  # fmt: skip
     integer_n = (
         data.n is not None
@@ -463,6 +393,8 @@ def _bootstrap(out, theta, tx, data, weights, fam, lower, upper, kind, B, seed, 
         np.repeat(theta[None, :], B, axis=0), tx, yb, weights, fam, lower, upper, kind=kind
     )
     th = th[conv]
+    if th.shape[0] == 0:  # no simulated data set could be refitted: no interval
+        return
     mu, sigma, slope, jnd_ = _summaries(th, fam.name)
     q = 100 * (1 - ci) / 2
     out.pse_lo, out.pse_hi = (float(v) for v in np.percentile(mu, [q, 100 - q]))

@@ -21,6 +21,7 @@ import pandas as pd
 
 from facepsych.errors import FacepsychError
 from facepsych.psychophysics.fitting import PsychometricFit, fit_psychometric
+from facepsych.psychophysics.responses import usable_pse
 
 
 @dataclass(frozen=True)
@@ -223,13 +224,6 @@ def split_half_ceiling(
     }
 
 
-def usable_reason(reason) -> bool:
-    """True when a fit's only flags are a guess or lapse rate at its bound (PSE still usable)."""
-    if not isinstance(reason, str) or not reason:
-        return False
-    return all(part.startswith(("guess at", "lapse at")) for part in reason.split("; "))
-
-
 def _describe(values: np.ndarray, prefix: str) -> dict:
     v = values[np.isfinite(values)]
     n = v.size
@@ -292,8 +286,7 @@ def fit_humans(
         function=function, guess=guess, lapse=lapse, bootstrap=bootstrap, seed=seed,
     )  # fmt: skip
     per_subject["used"] = [
-        bool(include_bad or ok or usable_reason(r))
-        for ok, r in zip(per_subject["fit_ok"], per_subject["reason"], strict=True)
+        bool(include_bad or usable_pse(row)) for row in per_subject.to_dict("records")
     ]
     used = per_subject[per_subject["used"]]
     summary = {

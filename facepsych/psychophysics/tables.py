@@ -35,7 +35,7 @@ from facepsych.psychophysics.humans import (
 FIT_COLUMNS = (
     "group", "method", "function", "pse", "pse_lo", "pse_hi", "slope", "slope_lo", "slope_hi",
     "sigma", "jnd", "jnd_lo", "jnd_hi", "guess", "lapse", "deviance", "deviance_p", "loglik", "r2",
-    "rmse", "n_levels", "n_trials", "fit_ok", "reason",
+    "rmse", "n_levels", "n_trials", "fit_ok", "reason", "flags",
 )  # fmt: skip
 PER_STIMULUS = {
     "level",
@@ -232,7 +232,7 @@ def fit_table(
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(out, index=False)
     if plot is not None:
-        from facepsych.report.psychometric import plot_curves
+        from facepsych.psychophysics.plots import plot_curves
 
         plot_curves(curves, plot, title=f"{function} fits ({method})")
     return result

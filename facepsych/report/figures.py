@@ -20,8 +20,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy.stats import norm  # noqa: E402
 
+from facepsych.plotting import colors, save_figure  # noqa: E402
 from facepsych.psychophysics.functions import psi  # noqa: E402
-from facepsych.report.savefig import save_figure  # noqa: E402
 
 CONDITION_ORDER = ("full", "eyes", "nose", "mouth")
 
@@ -55,11 +55,6 @@ def series_label(row: pd.Series | dict) -> str:
     if str(row.get("variant", "plain")) != "plain":
         parts.append(str(row["variant"]))
     return " · ".join(parts)
-
-
-def _colors(n: int) -> list:
-    cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
-    return [cmap(i % cmap.N) for i in range(n)]
 
 
 def _mean_fitted_curve(
@@ -106,7 +101,7 @@ def psychometric_curves(
     ax.fill_between(x, lo, hi, color="0.8", label=f"humans: {humans.label}")
     ax.plot(x, mid, color="0.35", lw=2)
     series = list(dict.fromkeys(pred["series"]))
-    for color, s in zip(_colors(len(series)), series, strict=True):
+    for color, s in zip(colors(len(series)), series, strict=True):
         g = pred[pred["series"] == s]
         per = g.groupby(["level"])["p_positive"]
         m, se = per.mean(), per.sem().fillna(0.0)
@@ -231,10 +226,10 @@ def cam_grid(
     cams: list[tuple[str, dict]], out: Path, max_cols: int = 6, root: Path | None = None
 ) -> Path:
     """Rows = models, columns = up to ``max_cols`` evenly spaced continuum steps: each frame with
-    its fused CAM overlaid (α 0.45), drawn by :func:`facepsych.report.cam_figures.cam_grid`.
+    its fused CAM overlaid (α 0.45), drawn by :func:`facepsych.attention.plots.cam_grid`.
     ``cams``: (label, arrays from a cell's ``cams.npz``); relative frame paths are taken from
     ``root``."""
-    from facepsych.report.cam_figures import cam_grid as overlay_grid
+    from facepsych.attention.plots import cam_grid as overlay_grid
 
     rows = [c for c in cams if len(c[1]["steps"])]
     if not rows:
@@ -265,7 +260,7 @@ def learning_curves(metrics: dict[str, pd.DataFrame], out: Path) -> Path:
     """Validation accuracy (solid) and training accuracy (dashed) per epoch, one line per cell."""
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     items = list(metrics.items())
-    for color, (label, m) in zip(_colors(len(items)), items, strict=True):
+    for color, (label, m) in zip(colors(len(items)), items, strict=True):
         if "val_acc" in m:
             ax.plot(m["epoch"], m["val_acc"], color=color, lw=1.4, label=label)
         if "train_acc" in m:

@@ -359,7 +359,7 @@ def train_valence(
     save_torch(out / "best.pt", {k: v.detach().cpu() for k, v in net.state_dict().items()})
     _write_skipped(out, skipped)
     try:
-        from facepsych.report.learning_curves import plot_learning_curves
+        from facepsych.train.plots import plot_learning_curves
 
         plot_learning_curves(rows, out / "learning_curves.png", title=f"{net.arch} ({mode})")
     except ImportError:  # pragma: no cover - matplotlib is a core dependency

@@ -1,51 +1,20 @@
-"""``facepsych cam`` and ``facepsych attention-compare`` end to end (tiny images), and a
-real-photo smoke test on ../shared/data."""
+"""``facepsych cam`` end to end (tiny images, fixtures in conftest.py), and a real-photo smoke
+test on ../shared/data."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
-from facepsych.attention.pipeline import (
-    METRIC_COLUMNS,
+from facepsych.attention import (
     collect_images,
-    compare_attention,
     default_cam_layer,
     run_cams,
 )
 from facepsych.attention.regions import REGION_COLUMNS
 from facepsych.cli import main
-from facepsych.errors import FacepsychError
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    from facepsych.models import build_model
-
-    net = build_model("alexnet", "random", hidden=8, seed=0, image_size=64)
-    path = tmp_path_factory.mktemp("run")
-    (path / "config.json").write_text(json.dumps({"net": net.spec()}))
-    torch.save(net.state_dict(), path / "best.pt")
-    return path
-
-
-@pytest.fixture(scope="module")
-def continua(tmp_path_factory):
-    synthetic = pytest.importorskip("facepsych.synthetic")
-    root = tmp_path_factory.mktemp("continua")
-    for cond in ("full", "eyes"):
-        synthetic.write_synthetic_continuum(root / cond, 3, steps=3, size=48, condition=cond)
-    return root
-
-
-def _cli(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    return exc.value.code, capsys.readouterr()
+from tests.attention.conftest import cli as _cli
 
 
 def test_cam_command_writes_maps_regions_and_figures(run_dir, continua, tmp_path, capsys):
@@ -97,7 +66,7 @@ def test_cam_grid_rows_never_mix_continua(run_dir, continua, tmp_path, monkeypat
     condition holding the steps of every identity; now one row per continuum folder."""
     import shutil
 
-    import facepsych.report.cam_figures as figures
+    import facepsych.attention.plots as figures
 
     seen = {}
 
@@ -185,73 +154,6 @@ def test_cam_bad_option_writes_nothing(run_dir, continua, tmp_path, capsys, opti
                     capsys)  # fmt: skip
     assert code == 2 and io.err.startswith(message) and io.err.count("\n") == 1
     assert not out.exists()
-
-
-def test_attention_compare(run_dir, continua, tmp_path, capsys):
-    out = tmp_path / "cams"
-    run_cams(run_dir, continua, out, overlays=False)
-    fix = tmp_path / "fix.csv"
-    pd.DataFrame(
-        {
-            "image": ["full/step_00.png"] * 3 + ["step_01.png"] * 2,
-            "x": [10, 24, 30, 5, 40],
-            "y": [12, 20, 30, 6, 44],
-        }
-    ).to_csv(fix, index=False)
-    # step_01.png is ambiguous (full/ and eyes/) -> a clear error
-    code, io = _cli(["attention-compare", "--cams", str(out), "--fixations", str(fix),
-                     "--out", str(tmp_path / "m.csv")], capsys)  # fmt: skip
-    assert code == 2 and "have no CAM, e.g. 'step_01.png'" in io.err
-    df = pd.read_csv(fix)
-    df.loc[df["image"] == "step_01.png", "image"] = "eyes/step_01.png"
-    df.to_csv(fix, index=False)
-    main(["attention-compare", "--cams", str(out), "--fixations", str(fix),
-          "--out", str(tmp_path / "m.csv"), "--sigma", "3"])  # fmt: skip
-    metrics = pd.read_csv(tmp_path / "m.csv")
-    assert list(metrics.columns) == list(METRIC_COLUMNS)
-    assert metrics["n_fixations"].tolist() == [3, 2]
-    values = metrics[["nss", "cc", "sim", "kl_div", "auc_judd", "auc_borji", "auc_shuffled"]]
-    assert values.notna().all().all()
-    assert (metrics["sigma_px"] == 3).all()
-    again = compare_attention(out, fix, sigma=3)
-    pd.testing.assert_frame_equal(again, metrics, check_dtype=False)
-    with pytest.raises(FacepsychError, match="need a 'subject' column"):
-        compare_attention(out, fix, per_subject=True)
-    df["subject"] = [1, 1, 2, 1, 1]
-    df.to_csv(fix, index=False)
-    main(["attention-compare", "--cams", str(out), "--fixations", str(fix),
-          "--out", str(tmp_path / "s.csv"), "--sigma", "3", "--per-subject"])  # fmt: skip
-    per = pd.read_csv(tmp_path / "s.csv")
-    assert per[["image", "subject", "n_fixations"]].values.tolist() == [
-        ["full/step_00.png", 1, 2],
-        ["full/step_00.png", 2, 1],
-        ["eyes/step_01.png", 1, 2],
-    ]
-    # a subject who made all of an image's fixations scores what the pooled row scores
-    pooled, single = metrics.iloc[1], per.iloc[2]
-    for col in ("nss", "cc", "auc_judd", "auc_borji", "auc_shuffled"):
-        assert single[col] == pytest.approx(pooled[col])
-
-
-def test_attention_compare_errors(run_dir, continua, tmp_path, capsys):
-    out = tmp_path / "cams"
-    run_cams(run_dir, continua / "full", out, overlays=False)
-    capsys.readouterr()
-    fix = tmp_path / "fix.csv"
-    fix.write_text("image,x,y\nstep_00.png,48,3\n")
-    code, io = _cli(["attention-compare", "--cams", str(out), "--fixations", str(fix),
-                     "--out", str(tmp_path / "m.csv")], capsys)  # fmt: skip
-    assert code == 2
-    assert io.err == (
-        "error: fixation (x=48, y=3) for image 'step_00.png' lies outside the 48x48 image "
-        "(1 of 1 fixations outside)\n"
-    )
-    fix.write_text("image,x,y\n")
-    code, io = _cli(["attention-compare", "--cams", str(out), "--fixations", str(fix),
-                     "--out", str(tmp_path / "m.csv")], capsys)  # fmt: skip
-    assert code == 2 and io.err.startswith("error: no fixations in")
-    with pytest.raises(FacepsychError, match="no cams.npz at"):
-        compare_attention(tmp_path / "nowhere", fix)
 
 
 def test_real_photos_smoke(london_faces, tmp_path):

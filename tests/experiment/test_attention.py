@@ -12,7 +12,6 @@ import pytest
 
 from facepsych.errors import FacepsychError
 from facepsych.experiment import config_from_dict, expand_grid, run_experiment
-from facepsych.experiment.attention import cam_steps, match_fixation_frames
 from tests.experiment.conftest import TINY
 
 CONT = "n100000"  # the tiny study's one lab continuum (the first held-out identity)
@@ -61,28 +60,6 @@ def fix_run(tmp_path_factory):
     return out, fix, cfg
 
 
-# ------------------------------------------------------------------------------ pure helpers
-def test_cam_steps_choose_in_range_frames():
-    assert cam_steps(5, {"steps": "all"}) == [0, 1, 2, 3, 4]
-    assert cam_steps(5, {"steps": [0, 4, 7, -1]}) == [0, 4]
-
-
-def test_matching_by_file_stem_path_and_qualified_name():
-    sets = {
-        ("a", "full"): ["step_00.png", "step_04.png"],
-        ("a", "mouth"): ["step_00.png", "step_04.png"],
-        ("b", "full"): ["sub/x_00.png", "sub/x_04.png"],
-    }
-    fix = ["step_00.png", "a/mouth/step_04.png", "x_04", "sub/x_00.png", "zz.png",
-           "a/eyes/step_00.png", "b/full/x_00"]  # fmt: skip
-    out = match_fixation_frames(fix, sets)
-    assert out[("a", "full")] == {"step_00.png": 0}  # qualified names do not leak here
-    assert out[("a", "mouth")] == {"a/mouth/step_04.png": 1, "step_00.png": 0}
-    assert out[("b", "full")] == {"x_04": 1, "sub/x_00.png": 0, "b/full/x_00": 0}
-    # a name two frames of one set share (same stem) is ambiguous there: not matched
-    assert match_fixation_frames(["f"], {("c", "full"): ["f.png", "f.jpg"]}) == {("c", "full"): {}}
-
-
 # ---------------------------------------------------------------------------- the study run
 def test_attention_table_has_one_row_per_cam_frame_named(fix_run):
     run, _, cfg = fix_run
@@ -127,7 +104,7 @@ def test_nss_equals_the_metric_on_the_saved_cam(fix_run):
 def test_cell_rows_equal_attention_compare_on_the_same_frames(fix_run, tmp_path):
     """A CAM set's rows are `facepsych cam` + `attention-compare` on that continuum folder with
     the fixations of its matched images (same CAMs, same metrics, same shuffled negatives)."""
-    from facepsych.attention.pipeline import METRIC_COLUMNS, compare_attention, run_cams
+    from facepsych.attention import METRIC_COLUMNS, compare_attention, run_cams
     from facepsych.train import load_run
 
     run, fix, cfg = fix_run

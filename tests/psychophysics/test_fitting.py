@@ -15,6 +15,7 @@ from facepsych.errors import FacepsychError
 from facepsych.psychophysics import (
     COMPANION_LSQ_LEVELS,
     FUNCTIONS,
+    FitFlag,
     PsychometricFit,
     binomial_deviance,
     fit_psychometric,
@@ -219,18 +220,20 @@ def test_pse_outside_tested_range_is_flagged():
     x = np.linspace(0, 1, 11)
     n = np.full(11, 40)
     fit = fit_psychometric(x, np.round(n * psi(x, 1.25, 0.2)), n, bootstrap=0)
-    assert not fit.fit_ok and "outside the tested range [0, 1]" in fit.reason
+    assert not fit.fit_ok and FitFlag.pse_outside_range in fit.flags
+    assert "PSE outside the tested range" in fit.reason
 
 
 def test_step_data_put_sigma_at_its_bound():
     x = np.linspace(0, 1, 11)
     fit = fit_psychometric(x, (x > 0.5) * 20.0, np.full(11, 20), bootstrap=0)
-    assert not fit.fit_ok and "sigma at its lower bound" in fit.reason
+    assert not fit.fit_ok and FitFlag.sigma_at_bound in fit.flags
 
 
 def test_too_few_levels_for_free_parameters():
     fit = fit_psychometric([0, 0.3, 0.6, 1], [1, 4, 14, 19], [20] * 4, bootstrap=0)
-    assert not fit.fit_ok and "too few levels (4) for 4 free parameters" in fit.reason
+    assert not fit.fit_ok and fit.flags == {FitFlag.too_few_levels}
+    assert fit.reason == "too few levels for the free parameters"
 
 
 # --------------------------------------------------------------------------- bad input
@@ -313,7 +316,7 @@ def test_any_valid_counts_give_a_fit_or_a_flag(data, function, method, n_levels)
     fit = fit_psychometric(x, k, n, method=method, function=function, bootstrap=20)
     assert np.isfinite(fit.pse) and np.isfinite(fit.sigma) and fit.sigma > 0
     assert 0 <= fit.guess <= 0.05 + 1e-12 and 0 <= fit.lapse <= 0.05 + 1e-12
-    assert fit.fit_ok == (fit.reason == "")
+    assert fit.fit_ok == (fit.reason == "") == (not fit.flags)
     y = fit.predict(np.linspace(0, 1, 11))
     assert np.all((y >= 0) & (y <= 1))
 
@@ -329,5 +332,20 @@ def test_from_dict_accepts_a_csv_row_with_gaps():
     ).iloc[0]
     back = PsychometricFit.from_dict(row.to_dict())
     assert back.reason == "" and back.fit_ok and back.pse == pytest.approx(fit.pse)
+    assert back.flags == frozenset() and back.scope == "continuum"
     partial = PsychometricFit.from_dict({"fit_ok": False, "reason": "no data"})
     assert math.isnan(partial.pse) and not partial.fit_ok and partial.reason == "no data"
+    flagged = PsychometricFit.from_dict({"fit_ok": True, "flags": "non_monotone|guess_at_bound"})
+    assert flagged.flags == {FitFlag.non_monotone, FitFlag.guess_at_bound} and not flagged.fit_ok
+    assert (
+        flagged.reason == "guess at its upper bound; data not monotonically increasing with level"
+    )
+    assert flagged.as_dict()["flags"] == "guess_at_bound|non_monotone"
+
+
+def test_empty_bootstrap_leaves_no_interval_instead_of_crashing():
+    """Counts 1/16, 0/1, 0/1 (the case that once raised IndexError): no refit converges."""
+    fit = fit_psychometric(np.linspace(0.05, 1, 3), [1, 0, 0], [16, 1, 1], method="lsq",
+                           bootstrap=20)  # fmt: skip
+    assert np.isfinite(fit.pse) and math.isnan(fit.pse_lo) and not fit.fit_ok
+    assert FitFlag.too_few_levels in fit.flags

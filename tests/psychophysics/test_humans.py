@@ -11,12 +11,14 @@ import pytest
 from facepsych.errors import FacepsychError
 from facepsych.psychophysics import (
     PUBLISHED_REFERENCE,
+    FitFlag,
     fit_humans,
     fit_humans_by,
     load_human_trials,
     spearman_brown,
+    usable_fit,
+    usable_pse,
 )
-from facepsych.psychophysics.humans import usable_reason
 
 from .conftest import simulate_trials
 
@@ -104,11 +106,16 @@ def test_a_subject_who_always_says_happy_is_reported_and_excluded(trials):
     assert h.summary["n_excluded"] >= 1 and h.summary["n_used"] <= 16
 
 
-def test_usable_reason():
-    assert usable_reason("lapse at its upper bound") and usable_reason("guess at its upper bound")
-    assert not usable_reason("") and not usable_reason(float("nan"))
-    assert not usable_reason("lapse at its upper bound; sigma at its lower bound")
-    assert not usable_reason("PSE 1.2 outside the tested range [0, 1]")
+def test_usable_pse_and_fit_are_decided_from_flags():
+    ok = {"pse": 0.5, "flags": ""}
+    assert usable_pse(ok) and usable_fit(ok)
+    for only in ("lapse_at_bound", "guess_at_bound", "guess_at_bound|lapse_at_bound"):
+        assert usable_pse({"pse": 0.5, "flags": only}) and not usable_fit(
+            {"pse": 0.5, "flags": only}
+        )
+    assert not usable_pse({"pse": 0.5, "flags": "lapse_at_bound|sigma_at_bound"})
+    assert not usable_pse({"pse": 1.2, "flags": FitFlag.pse_outside_range.value})
+    assert not usable_pse({"pse": float("nan"), "flags": ""}) and not usable_pse({"pse": None})
 
 
 def test_spearman_brown():

@@ -80,7 +80,8 @@ def test_fitted_curve_uses_each_fits_function_and_skips_failed_fits():
 def test_experiment_cam_grid_draws_picked_steps_and_refuses_no_cams(tmp_path, monkeypatch):
     from PIL import Image
 
-    from facepsych.report import cam_figures, figures
+    from facepsych.attention import plots as cam_figures
+    from facepsych.report import figures
 
     for k in range(5):
         Image.new("RGB", (16, 16), (40 * k, 0, 0)).save(tmp_path / f"step_{k:02d}.png")

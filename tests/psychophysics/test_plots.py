@@ -10,8 +10,8 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from facepsych.psychophysics import fit_humans, fit_psychometric, psi  # noqa: E402
+from facepsych.psychophysics.plots import draw_fit, plot_curves, plot_model_vs_humans  # noqa: E402
 from facepsych.psychophysics.tables import GroupCurve  # noqa: E402
-from facepsych.report.psychometric import draw_fit, plot_curves, plot_model_vs_humans  # noqa: E402
 
 X = np.linspace(0, 1, 11)
 N = np.full(11, 30)

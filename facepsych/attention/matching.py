@@ -1,9 +1,9 @@
-"""Model attention vs human fixations inside a study run (``analysis.fixations: FIXATIONS.csv``).
+"""Model attention vs human fixations in a study (``analysis.fixations: FIXATIONS.csv``).
 
 Every cell compares the fused CAM of each CAM'd frame (the ``analysis.cam`` steps of every
 continuum in the ``analysis.cam.conditions``) with the human fixations recorded on that frame,
 with the metrics of ``facepsych attention-compare`` (NSS, CC, SIM, KL, AUC-Judd, AUC-Borji,
-shuffled AUC; :func:`facepsych.attention.pipeline.fixation_rows`), and writes one row per
+shuffled AUC; :func:`facepsych.attention.fixation_rows`), and writes one row per
 matched frame to ``cells/<cell_id>/attention.csv``.
 
 Name matching, per continuum × condition (one "CAM set"): a fixation image name
@@ -12,7 +12,7 @@ continua this is the frame's path under ``RUN/stimuli/``) names a frame of that 
 when the study CAMs no such set); any other name is looked up in every set. Within a set, FILE
 (or the name) matches the frame whose path relative to its continuum folder it is, else the frame
 with that unique file name, else with that unique stem
-(the rules of :func:`facepsych.attention.pipeline.match_names`). So ``step_00.png`` matches step 0
+(the rules of :func:`facepsych.attention.match_names`). So ``step_00.png`` matches step 0
 of every continuum and condition that is CAM'd. Shuffled AUC draws its negatives from the other
 matched frames of the same set, so a set's rows equal ``compare_attention`` on that set's CAMs and
 the fixation rows of its matched images. Fixation images that match no CAM'd frame are left out;
@@ -27,16 +27,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from facepsych.attention.compare import fixation_rows, match_names
+from facepsych.attention.continuum import CamSettings, cam_steps
+from facepsych.attention.fixations import check_points, load_fixations
 from facepsych.errors import FacepsychError
+from facepsych.stimuli.continuum import CONDITIONS
+
+__all__ = [
+    "ATTENTION_KEYS",
+    "attention_rows",
+    "cam_sets",
+    "check_fixations",
+    "frame_name",
+    "match_fixation_frames",
+]
 
 ATTENTION_KEYS = ("continuum", "condition", "step", "level")
-CONDITIONS = ("full", "eyes", "nose", "mouth")
-
-
-def cam_steps(n_frames: int, cam_cfg: dict[str, Any]) -> list[int]:
-    """The frame indices ``analysis.cam.steps`` chooses ("all", or a list; out-of-range dropped)."""
-    steps = list(range(n_frames)) if cam_cfg["steps"] == "all" else list(cam_cfg["steps"])
-    return [s for s in steps if 0 <= s < n_frames]
 
 
 def frame_name(frame: str | Path, folder: str | Path) -> str:
@@ -54,8 +60,6 @@ def match_fixation_frames(
     """Per CAM set (continuum, condition) -> {fixation name: index into that set's frame names}
     (see the module docstring for the rules). ``frame_sets`` must hold every CAM set of the
     study, so that ``CONTINUUM/CONDITION/FILE`` names bind to their own set only."""
-    from facepsych.attention.pipeline import match_names
-
     qualified: dict[tuple[str, str], dict[str, str]] = {}
     loose = []
     for name in fix_names:
@@ -72,7 +76,7 @@ def match_fixation_frames(
     return out
 
 
-def cam_sets(stimuli: list[dict[str, Any]], cam_cfg: dict[str, Any]) -> dict:
+def cam_sets(stimuli: list[dict[str, Any]], settings: CamSettings) -> dict:
     """(continuum, condition) -> (frame names, frame paths) of the frames the cells CAM, for
     ``stimuli`` (the runner's stimulus sets as dicts: continuum, condition, path, reverse,
     every)."""
@@ -80,10 +84,10 @@ def cam_sets(stimuli: list[dict[str, Any]], cam_cfg: dict[str, Any]) -> dict:
 
     sets = {}
     for s in stimuli:
-        if s["condition"] not in cam_cfg["conditions"]:
+        if s["condition"] not in settings.conditions:
             continue
         cont = load_continuum(s["path"], reverse=s.get("reverse", False), every=s.get("every", 1))
-        steps = cam_steps(len(cont.frames), cam_cfg)
+        steps = cam_steps(len(cont.frames), settings)
         frames = [cont.frames[i] for i in steps]
         names = [frame_name(f, s["path"]) for f in frames]
         sets[(s["continuum"], s["condition"])] = (names, frames)
@@ -95,18 +99,16 @@ def _few(names: list[str], k: int = 3) -> str:
 
 
 def check_fixations(
-    fixations: str | Path, stimuli: list[dict[str, Any]], cam_cfg: dict[str, Any]
+    fixations: str | Path, stimuli: list[dict[str, Any]], settings: CamSettings
 ) -> dict[str, Any]:
     """Before any cell runs: the fixation file reads, at least one of its images names a CAM'd
     frame of the study, and the fixations of every matched frame lie inside that frame.
     Returns a summary for the manifest (images, matched, unmatched names, matched frames)."""
     from PIL import Image
 
-    from facepsych.attention.fixations import check_points, load_fixations
-
     table = load_fixations(fixations)
     fix_names = list(dict.fromkeys(table["image"]))
-    sets = cam_sets(stimuli, cam_cfg)
+    sets = cam_sets(stimuli, settings)
     index = match_fixation_frames(fix_names, {k: v[0] for k, v in sets.items()})
     matched = sorted({n for per_set in index.values() for n in per_set})
     if not matched:
@@ -143,8 +145,6 @@ def attention_rows(
     fixation metrics of every fixation image in ``index`` (name -> frame i), by frame order.
 
     ``maps`` (N, h, w) fused CAMs, ``sizes`` (N,) original (W, H) of the frames."""
-    from facepsych.attention.pipeline import fixation_rows
-
     if not index:
         return []
     order = dict(sorted(index.items(), key=lambda kv: (kv[1], kv[0])))

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from facepsych.report.savefig import save_figure  # noqa: E402
+from facepsych.plotting import save_figure  # noqa: E402
 
 __all__ = ["cam_grid", "overlay", "plot_region_shares", "save_overlay"]
 

@@ -5,7 +5,7 @@ import math
 import pytest
 from PIL import Image
 
-from facepsych.report.learning_curves import plot_learning_curves
+from facepsych.train.plots import plot_learning_curves
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -2,7 +2,7 @@
 mean ± SE band. PNG via matplotlib's Agg backend; each function draws on an ``ax`` (returned)
 or writes ``path``.
 
->>> from facepsych.report.psychometric import plot_curves   # doctest: +SKIP
+>>> from facepsych.psychophysics.plots import plot_curves   # doctest: +SKIP
 >>> plot_curves(fit_table("data.csv").curves, "fits.png")    # doctest: +SKIP
 """
 
@@ -17,12 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from facepsych.report.savefig import save_figure  # noqa: E402
-
-
-def _colors(n: int) -> list:
-    cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
-    return [cmap(i % cmap.N) for i in range(n)]
+from facepsych.plotting import colors, save_figure  # noqa: E402
 
 
 def draw_fit(
@@ -103,7 +98,7 @@ def plot_curves(
         fig, ax = plt.subplots(figsize=(6.5, 4.3))
     if humans is not None:
         draw_human_band(ax, getattr(humans, "mean_curve", humans))
-    for color, c in zip(_colors(len(curves)), curves, strict=False):
+    for color, c in zip(colors(len(curves)), curves, strict=False):
         draw_fit(
             ax, c.fit, levels=c.levels, proportion=c.proportion, n=c.n, label=c.label, color=color
         )
@@ -123,7 +118,7 @@ def plot_model_vs_humans(
     draw_fit(
         ax, humans.pooled, label="humans (pooled fit)", color="0.2", band=False, x_range=(0, 1)
     )
-    for color, (label, fit) in zip(_colors(len(model_fits)), model_fits.items(), strict=False):
+    for color, (label, fit) in zip(colors(len(model_fits)), model_fits.items(), strict=False):
         lv, p = (model_points or {}).get(label, (None, None))
         draw_fit(ax, fit, levels=lv, proportion=p, label=label, color=color, x_range=(0, 1))
     _finish(ax, title or "models vs humans")

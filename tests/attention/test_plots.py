@@ -1,4 +1,4 @@
-"""CAM figures (facepsych.report.cam_figures): overlay arithmetic and PNG writers."""
+"""CAM figures (facepsych.attention.plots): overlay arithmetic and PNG writers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facepsych.report.cam_figures import cam_grid, overlay, plot_region_shares, save_overlay
+from facepsych.attention.plots import cam_grid, overlay, plot_region_shares, save_overlay
 
 
 def test_overlay_blends_image_and_colormap():

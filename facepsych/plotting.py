@@ -1,4 +1,9 @@
-"""Saving a matplotlib figure as PNG: the one place every report figure goes through."""
+"""What every figure shares: the Agg backend, the series colours, and saving as PNG.
+
+Each stage draws its own results (``facepsych.train.plots``, ``facepsych.psychophysics.plots``,
+``facepsych.attention.plots``); the study page (``facepsych.report``) composes them. All of them
+write through :func:`save_figure`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,14 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+
+__all__ = ["colors", "save_figure"]
+
+
+def colors(n: int) -> list:
+    """``n`` distinct colours: tab10 up to 10 series, tab20 beyond (cycling past 20)."""
+    cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
+    return [cmap(i % cmap.N) for i in range(n)]
 
 
 def save_figure(fig: plt.Figure, path: str | Path, *, tight_bbox: bool = True) -> Path:
