@@ -1,15 +1,21 @@
 """Input preprocessing that travels with each weight source.
 
-A network only sees faces the way its weights were trained to see images. Three named choices:
+A network only sees faces the way its weights were trained to see images. The named choices:
 
 - ``imagenet``: RGB in [0, 1], ``(x - mean) / std`` with torchvision's ImageNet statistics
   mean = (0.485, 0.456, 0.406), std = (0.229, 0.224, 0.225).
 - ``vggface``: RGB in [0, 255] minus the VGG-Face mean (129.186, 104.762, 93.594), std = 1
   (Parkhi et al. 2015, as in the PyTorch ports of the Caffe model).
-- ``half``: RGB in [0, 1], mean = std = 0.5 (the companion code's ``Normalize(0.5, 0.5)``).
+- ``half``: RGB in [0, 1], mean = std = 0.5 (the companion code's ``Normalize(0.5, 0.5)``); the
+  same as EfficientNet-Lite's ``(v - 127.5) / 127.5``.
+- ``dlib``: RGB in [0, 255] minus (122.782, 117.001, 104.298), divided by 256 (dlib's
+  ``input_rgb_image``, the input of its face-recognition ResNet).
+- ``prewhiten``: facenet's per-image standardisation of the RGB values v in [0, 255]:
+  ``(v - mean(v)) / max(std(v), 1 / sqrt(n))`` over all n = 3·S·S values of the image.
 
 For each channel c the tensor is ``t_c = (scale * v_c / 255 - mean_c) / std_c`` where ``v_c`` is the
-8-bit pixel value, after resizing the image to ``image_size`` × ``image_size`` (bilinear).
+8-bit pixel value, after resizing the image to ``image_size`` × ``image_size`` (bilinear); with
+``per_image`` the result is then standardised per image as ``prewhiten`` says.
 
 Example:
     >>> from PIL import Image
@@ -33,20 +39,28 @@ _NAMED: dict[str, tuple[tuple[float, float, float], tuple[float, float, float], 
     "imagenet": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225), 1.0),
     "vggface": ((129.186, 104.762, 93.594), (1.0, 1.0, 1.0), 255.0),
     "half": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5), 1.0),
+    "dlib": ((122.782, 117.001, 104.298), (256.0, 256.0, 256.0), 255.0),
+    "prewhiten": ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0), 255.0),
 }
+_PER_IMAGE: frozenset[str] = frozenset({"prewhiten"})
 
 PREPROCESSING_NAMES: tuple[str, ...] = tuple(_NAMED)
 
 
 @dataclass(frozen=True)
 class Preprocessing:
-    """Resize to ``image_size`` square, RGB, ``(scale * v / 255 - mean) / std`` per channel."""
+    """Resize to ``image_size`` square, RGB, ``(scale * v / 255 - mean) / std`` per channel.
+
+    With ``per_image`` the values are then standardised per image:
+    ``(x - mean(x)) / max(std(x), 1 / sqrt(n))`` (n = 3·S·S).
+    """
 
     name: str
     image_size: int
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
     scale: float
+    per_image: bool = False
 
     def array(self, image: Image.Image) -> np.ndarray:
         """The normalised image as a float32 array (3, S, S)."""
@@ -57,7 +71,11 @@ class Preprocessing:
         values = np.asarray(rgb, dtype=np.float32).transpose(2, 0, 1) * (self.scale / 255.0)
         mean = np.asarray(self.mean, dtype=np.float32)[:, None, None]
         std = np.asarray(self.std, dtype=np.float32)[:, None, None]
-        return (values - mean) / std
+        out = (values - mean) / std
+        if self.per_image:
+            spread = max(float(out.std()), 1.0 / float(np.sqrt(out.size)))
+            out = (out - out.mean()) / np.float32(spread)
+        return out.astype(np.float32, copy=False)
 
     def __call__(self, image: Image.Image) -> torch.Tensor:
         """One PIL image -> float tensor (3, S, S)."""
@@ -70,7 +88,16 @@ class Preprocessing:
         return torch.stack([self(img) for img in images])
 
     def invert(self, tensor: torch.Tensor) -> torch.Tensor:
-        """Undo the normalisation: (3, S, S) or (B, 3, S, S) tensor -> RGB values in [0, 1]."""
+        """Undo the normalisation: (3, S, S) or (B, 3, S, S) tensor -> RGB values in [0, 1].
+
+        A per-image standardisation cannot be undone without the image's own mean and spread:
+        each image is then rescaled to span [0, 1] (min-max), which keeps its look for display.
+        """
+        if self.per_image:
+            dims = (-3, -2, -1)
+            low = tensor.amin(dim=dims, keepdim=True)
+            high = tensor.amax(dim=dims, keepdim=True)
+            return ((tensor - low) / (high - low).clamp_min(1e-12)).clamp(0.0, 1.0)
         mean = torch.tensor(self.mean, dtype=tensor.dtype, device=tensor.device)[:, None, None]
         std = torch.tensor(self.std, dtype=tensor.dtype, device=tensor.device)[:, None, None]
         return ((tensor * std + mean) / self.scale).clamp(0.0, 1.0)
@@ -89,11 +116,12 @@ class Preprocessing:
             mean=tuple(float(v) for v in data["mean"]),
             std=tuple(float(v) for v in data["std"]),
             scale=float(data["scale"]),
+            per_image=bool(data.get("per_image", False)),
         )
 
 
 def preprocessing_for(name: str, image_size: int = 224) -> Preprocessing:
-    """The named preprocessing (``imagenet`` | ``vggface`` | ``half``) at ``image_size`` pixels."""
+    """The named preprocessing (one of ``PREPROCESSING_NAMES``) at ``image_size`` pixels."""
     if name not in _NAMED:
         raise FacepsychError(
             f"unknown preprocessing {name!r}; choose one of: {', '.join(PREPROCESSING_NAMES)}"
@@ -101,4 +129,11 @@ def preprocessing_for(name: str, image_size: int = 224) -> Preprocessing:
     if int(image_size) < 1:
         raise FacepsychError(f"image_size must be a positive integer, got {image_size}")
     mean, std, scale = _NAMED[name]
-    return Preprocessing(name=name, image_size=int(image_size), mean=mean, std=std, scale=scale)
+    return Preprocessing(
+        name=name,
+        image_size=int(image_size),
+        mean=mean,
+        std=std,
+        scale=scale,
+        per_image=name in _PER_IMAGE,
+    )

@@ -26,6 +26,7 @@ import hashlib
 import os
 import pickle
 import re
+import struct
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -142,8 +143,9 @@ def hash_prefix_warning(path: Path, sha256: str) -> str | None:
 def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Read a state dict (``weights_only=True``); unwrap ``{"state_dict": …}``, strip ``module.``.
 
-    Every failure is one line: missing, empty, truncated/corrupted, not a checkpoint, a pickle with
-    Python objects that ``weights_only=True`` refuses, not a dict of tensors.
+    Every failure is one line: missing, empty, truncated/corrupted, not a checkpoint (e.g. a text
+    file), a pickle with Python objects that ``weights_only=True`` refuses, not a dict of tensors,
+    a tensor holding NaN or infinite values (named by its key).
     """
     path = Path(path)
     if not path.is_file():
@@ -174,6 +176,11 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         raise FacepsychError(
             f"cannot read {path}: not a PyTorch checkpoint (unrecognised content)"
         ) from None
+    except (KeyError, IndexError, TypeError, AttributeError, struct.error):
+        # the unpickler reading arbitrary bytes (a text file) as opcodes
+        raise FacepsychError(
+            f"cannot read {path}: not a PyTorch checkpoint (unrecognised content)"
+        ) from None
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
         if is_zip:
             raise FacepsychError(
@@ -181,7 +188,11 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
             ) from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise FacepsychError(f"cannot read {path}: not a PyTorch checkpoint ({first})") from None
-    return _as_state_dict(obj, path)
+    state = _as_state_dict(obj, path)
+    for key, tensor in state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise FacepsychError(f"cannot use {path}: tensor {key} holds NaN or infinite values")
+    return state
 
 
 def _as_state_dict(obj: object, path: Path) -> dict[str, torch.Tensor]:

@@ -52,7 +52,7 @@ def test_resize_grey_to_rgb_and_batch():
 @settings(max_examples=25, deadline=None)
 @given(
     rgb=st.tuples(*[st.integers(0, 255)] * 3),
-    name=st.sampled_from(["imagenet", "vggface", "half"]),
+    name=st.sampled_from(["imagenet", "vggface", "half", "dlib"]),
 )
 def test_invert_round_trips_to_rgb(rgb, name):
     prep = preprocessing_for(name, image_size=2)
@@ -69,7 +69,9 @@ def test_as_dict_round_trip():
 def test_unknown_name_is_one_clear_line():
     with pytest.raises(FacepsychError) as err:
         preprocessing_for("caffe")
-    assert str(err.value) == "unknown preprocessing 'caffe'; choose one of: imagenet, vggface, half"
+    assert str(err.value) == (
+        "unknown preprocessing 'caffe'; choose one of: imagenet, vggface, half, dlib, prewhiten"
+    )
 
 
 def test_real_photos_colour_and_greyscale(london_faces, facial_expressions):
@@ -85,3 +87,32 @@ def test_real_photos_colour_and_greyscale(london_faces, facial_expressions):
             resized = np.asarray(image.convert("RGB").resize((48, 48), Image.BILINEAR)) / 255.0
             back = prep.invert(tensor).permute(1, 2, 0).numpy()
             np.testing.assert_allclose(back, resized, atol=1e-5)
+
+
+def test_dlib_subtracts_its_mean_and_divides_by_256():
+    out = preprocessing_for("dlib", image_size=3)(_solid((200, 100, 50)))
+    expected = [(200 - 122.782) / 256, (100 - 117.001) / 256, (50 - 104.298) / 256]
+    for c in range(3):
+        assert torch.allclose(out[c], torch.full((3, 3), expected[c]), atol=1e-6)
+
+
+def test_prewhiten_is_facenets_per_image_standardisation():
+    """Against facenet's own formula: (x - mean) / max(std, 1/sqrt(n)) on the 0-255 values."""
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, size=(6, 6, 3), dtype=np.uint8)
+    prep = preprocessing_for("prewhiten", image_size=6)
+    out = prep(Image.fromarray(pixels)).numpy()
+    x = pixels.astype(np.float64)
+    expected = (x - x.mean()) / max(x.std(), 1.0 / np.sqrt(x.size))
+    assert np.allclose(out, expected.transpose(2, 0, 1), atol=1e-5)
+    flat = prep(_solid((90, 90, 90), (6, 6)))  # std 0: the 1/sqrt(n) floor keeps it finite
+    assert torch.equal(flat, torch.zeros(3, 6, 6))
+    back = prep.invert(prep(Image.fromarray(pixels)))  # display: min-max to [0, 1]
+    assert float(back.min()) == 0.0 and float(back.max()) == 1.0
+    assert Preprocessing.from_dict(prep.as_dict()) == prep and prep.per_image
+
+
+def test_from_dict_of_a_dict_without_per_image():
+    data = preprocessing_for("half", image_size=8).as_dict()
+    del data["per_image"]
+    assert Preprocessing.from_dict(data) == preprocessing_for("half", image_size=8)
