@@ -247,7 +247,7 @@ def _torchvision_model(arch: str) -> nn.Module:
         raise FacepsychError(
             f"unknown architecture {arch!r}; use one of {', '.join(PAPER_ARCHS + tuple(panel()))} "
             "or a torchvision "
-            "classification model with `features` and `classifier` (e.g. vgg19, mobilenet_v2)"
+            "classification model with `features` and `classifier` (e.g. vgg19, efficientnet_b0)"
         )
     if _init_family(name) is None:
         model = torchvision.models.get_model(name, weights=None)
