@@ -25,12 +25,13 @@ import hashlib
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from facepsych.errors import FacepsychError
 from facepsych.models.excitation import ALEXNET_POSITIONS, EXCITED_ARCHS
 from facepsych.models.sources import parse_weights, weights_label
 from facepsych.stimuli.continuum import CONDITIONS
+from facepsych.train.config import study_fields
 
 Condition = Literal[CONDITIONS]  # "full", "eyes", "nose", "mouth"
 
@@ -78,32 +79,31 @@ class DataConfig(_Strict):
         return self
 
 
-class TrainingConfig(_Strict):
-    """The transfer protocol (companion defaults: Adam, lr 1e-4, batch 128, 40 epochs)."""
+def _training_fields(optional: bool) -> dict[str, Any]:
+    """Pydantic fields of the study's ``training:`` section, derived from
+    :class:`facepsych.train.TrainConfig` (bounds, choices and help from its field metadata); the
+    study adds ``hidden`` (the head width) and its own defaults (224 px, device ``auto``)."""
+    out: dict[str, Any] = {}
+    for name, (kind, default, meta) in study_fields().items():
+        if "choices" in meta:
+            kind = Literal[tuple(meta["choices"])]
+        default = _STUDY_DEFAULTS.get(name, default)
+        help_text = _STUDY_HELP.get(name, meta.get("help"))
+        bounds = {k: meta[k] for k in ("ge", "gt") if k in meta}
+        if optional:
+            kind, default = kind | None, None
+        out[name] = (kind, Field(default, description=help_text, **bounds))
+    out["hidden"] = (int | None, Field(None, ge=1, description="classifier hidden width"))
+    return out
 
-    epochs: int = Field(40, ge=1)
-    batch_size: int = Field(128, ge=1)
-    lr: float = Field(1e-4, gt=0.0)
-    weight_decay: float = Field(0.0, ge=0.0)
-    image_size: int = Field(224, ge=16)
-    hidden: int | None = Field(None, ge=1)
-    balance: Literal["none", "weights", "sampler"] = "none"
-    augment: bool = False
-    cache: bool = Field(True, description="train on cached frozen features when possible")
-    device: str = Field("auto", description="auto (cuda when available), cpu, cuda, cuda:N")
-    standardize: bool = Field(
-        False, description="standardise each frozen feature (training mean / s.d.) before the head"
-    )
 
+_STUDY_DEFAULTS: dict[str, Any] = {"image_size": 224, "device": "auto"}
+_STUDY_HELP = {"device": "auto (cuda when available), cpu, cuda, cuda:N"}
 
-class TrainingOverrides(_Strict):
-    epochs: int | None = Field(None, ge=1)
-    batch_size: int | None = Field(None, ge=1)
-    lr: float | None = Field(None, gt=0.0)
-    weight_decay: float | None = Field(None, ge=0.0)
-    image_size: int | None = Field(None, ge=16)
-    hidden: int | None = Field(None, ge=1)
-    standardize: bool | None = None
+#: The transfer protocol (companion defaults: Adam, lr 1e-4, batch 128, 40 epochs).
+TrainingConfig = create_model("TrainingConfig", __base__=_Strict, **_training_fields(False))
+#: Per-model overrides of :data:`TrainingConfig` (None: the study's value).
+TrainingOverrides = create_model("TrainingOverrides", __base__=_Strict, **_training_fields(True))
 
 
 class PretrainSpec(_Strict):

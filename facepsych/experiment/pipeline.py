@@ -43,10 +43,7 @@ def _train_config(training: dict[str, Any], seed: int, cache_dir: str | None) ->
     """Build the train stage's TrainConfig from the study's training section (known keys only)."""
     from facepsych.train import TrainConfig
 
-    if dataclasses.is_dataclass(TrainConfig):
-        names = {f.name for f in dataclasses.fields(TrainConfig)}
-    else:  # pydantic
-        names = set(getattr(TrainConfig, "model_fields", {}))
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
     values = dict(training)
     values["seed"] = seed
     values["progress"] = False
