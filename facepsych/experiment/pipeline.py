@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from facepsych.errors import FacepsychError
 from facepsych.experiment.grid import Cell
 from facepsych.experiment.rundir import (
     RunFolder,
@@ -57,46 +56,11 @@ def _train_config(training: dict[str, Any], seed: int, cache_dir: str | None) ->
 
 
 def _fit(levels: np.ndarray, p: np.ndarray, fit_cfg: dict[str, Any], seed: int) -> dict[str, Any]:
-    from facepsych.psychophysics import fit_psychometric
+    """:func:`facepsych.psychophysics.fit_responses` of one curve, as a fits.csv row (an
+    unfitted, flagged fit for a constant curve: a result, not a crash)."""
+    from facepsych.psychophysics import FitSettings, fit_responses
 
-    guess = fit_cfg["guess"]
-    lapse = fit_cfg["lapse"]
-    kwargs: dict[str, Any] = {
-        "method": fit_cfg["method"],
-        "function": fit_cfg["function"],
-        "guess": tuple(guess) if isinstance(guess, list | tuple) else guess,
-        "lapse": tuple(lapse) if isinstance(lapse, list | tuple) else lapse,
-        "bootstrap": fit_cfg["bootstrap"],
-        "seed": seed,
-    }
-    try:
-        if fit_cfg["method"] == "mle":
-            n = np.full(len(levels), fit_cfg["trials_per_level"])
-            k = np.round(p * n)
-            fit = fit_psychometric(levels, k=k, n=n, **kwargs)
-        else:
-            fit = fit_psychometric(levels, p=p, **kwargs)
-    except FacepsychError as exc:
-        # a model that answers the same at every level (or too few levels) is a result, not a
-        # crash: the row says why no curve was fitted
-        return _unfitted(exc, fit_cfg, n_levels=len(np.unique(levels)))
-    return fit.as_dict()
-
-
-def _unfitted(exc: Exception, fit_cfg: dict[str, Any], n_levels: int) -> dict[str, Any]:
-    from facepsych.psychophysics.fitting import PsychometricFit
-
-    names = [f.name for f in dataclasses.fields(PsychometricFit) if f.name != "boot"]
-    row: dict[str, Any] = {name: np.nan for name in names}
-    row.update(
-        n_levels=n_levels,
-        fit_ok=False,
-        reason=str(exc),
-        method=fit_cfg["method"],
-        function=fit_cfg["function"],
-        n_boot=0,
-    )
-    return row
+    return fit_responses(levels, p, FitSettings(**fit_cfg), seed=seed).as_dict()
 
 
 def _cam_regions(
