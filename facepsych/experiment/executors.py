@@ -1,7 +1,8 @@
 """Executors: run the grid's cells sequentially, in a local process pool, or on Ray.
 
 Every executor calls the same top-level function ``task(payload) -> dict`` once per cell; the
-payload is plain JSON-able data, so it crosses process and machine boundaries unchanged. Cells
+payload (a :class:`~facepsych.experiment.pipeline.CellTask`, or a dict with ``cell.cell_id``) is
+picklable plain data, so it crosses process and machine boundaries unchanged. Cells
 report their current step in ``cells/<id>/step.txt``; the driver polls those files for the
 progress display, which therefore works the same for every executor.
 
@@ -31,6 +32,12 @@ def _worker_init(threads: int) -> None:
     import torch
 
     torch.set_num_threads(max(1, threads))
+
+
+def _task_id(payload: Any) -> str:
+    """The cell id of a payload (a CellTask or a ``{"cell": {"cell_id": …}}`` mapping)."""
+    cell_id = getattr(payload, "cell_id", None)
+    return str(cell_id) if cell_id is not None else str(payload["cell"]["cell_id"])
 
 
 def _with_threads(task: Callable[[dict], dict], threads: int, payload: dict) -> dict:
@@ -121,7 +128,7 @@ def run_local(
     results: list[dict] = []
     if workers <= 1 or len(payloads) <= 1:
         for payload in payloads:
-            progress.step([payload["cell"]["cell_id"]])
+            progress.step([_task_id(payload)])
             results.append(task(payload))
             progress.advance()
         return results
@@ -135,7 +142,7 @@ def run_local(
             for fut in finished:
                 results.append(fut.result())
                 progress.advance()
-            progress.step([futures[f]["cell"]["cell_id"] for f in pending][:workers])
+            progress.step([_task_id(futures[f]) for f in pending][:workers])
     return results
 
 
@@ -168,7 +175,7 @@ def run_ray(
             for ref in ready:
                 results.append(ray.get(ref))
                 progress.advance()
-            progress.step([refs[r]["cell"]["cell_id"] for r in pending][: max(1, workers)])
+            progress.step([_task_id(refs[r]) for r in pending][: max(1, workers)])
         return results
     finally:
         if started:

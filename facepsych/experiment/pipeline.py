@@ -1,6 +1,6 @@
 """One grid cell, end to end: train → predict every continuum × condition → fit → CAM regions.
 
-``run_cell(payload)`` is the executor task. It only reads its JSON-able payload and the files it
+``run_cell(task: CellTask)`` is the executor task. It only reads its picklable task and the files it
 names, and writes under ``RUN/cells/<cell_id>/`` and ``RUN/training/<cell_id>/``:
 
 - ``predictions.csv``: model, weights, variant, seed, continuum, condition, level, image,
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,34 @@ from facepsych.experiment.rundir import (
 )
 
 ID_COLUMNS = ("cell_id", "model", "arch", "weights", "variant", "seed")
+
+
+@dataclass(frozen=True)
+class CellSettings:
+    """What every cell of a run shares: the run folder, the training data (path, format and the
+    config's ``data`` section), the config's ``analysis`` section, the feature cache folder."""
+
+    run_dir: str
+    data_path: str
+    data_format: str
+    data: dict[str, Any]
+    analysis: dict[str, Any]
+    feature_cache: str | None = None
+
+
+@dataclass(frozen=True)
+class CellTask:
+    """One executor task: a grid cell, the run's shared settings, the stimulus sets (rows of
+    ``StimulusSet.as_dict()``) and the cell's resolved weights spelling. Picklable."""
+
+    cell: Cell
+    settings: CellSettings
+    stimuli: tuple[dict[str, Any], ...]
+    weights_source: str
+
+    @property
+    def cell_id(self) -> str:
+        return self.cell.cell_id
 
 
 def _train_config(training: dict[str, Any], seed: int, cache_dir: str | None) -> Any:
@@ -95,7 +124,7 @@ def _cell_attention(
     return attention_rows(fixations, maps, sizes, keys, index)
 
 
-def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
+def run_cell(task: CellTask) -> dict[str, Any]:
     """The executor task for one cell (see the module docstring)."""
     import torch
 
@@ -103,9 +132,8 @@ def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
     from facepsych.stimuli import load_continuum
     from facepsych.train import load_run, predict_images, train_valence
 
-    cell = Cell.from_dict(payload["cell"])
-    run = RunFolder(payload["run_dir"])
-    cfg = payload["config"]
+    cell, settings = task.cell, task.settings
+    run = RunFolder(settings.run_dir)
     out = run.cell_dir(cell.cell_id)
     attempt = run.mark_started(cell.cell_id)
     timings: dict[str, float] = {}
@@ -126,18 +154,18 @@ def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
     np.random.seed(cell.seed % (2**32))  # noqa: NPY002  (libraries that use the global RNG)
 
     t = step("train")
-    d = cfg["data"]
+    d = settings.data
     dataset = load_dataset(
-        payload["data_path"],
-        payload["data_format"],
+        settings.data_path,
+        settings.data_format,
         valence=d["valence"],
         skip_bad=d["skip_bad"],
         val_fraction=d["val_fraction"],
         seed=d["seed"],
     )
     train_dir = run.training_dir(cell.cell_id)
-    tconf = _train_config(cell.training, cell.seed, payload.get("feature_cache"))
-    spec = cell.net_spec(payload["weights_source"])
+    tconf = _train_config(cell.training, cell.seed, settings.feature_cache)
+    spec = cell.net_spec(task.weights_source)
     result = train_valence(spec, dataset, train_dir, tconf)
     timings["train_s"] = time.perf_counter() - t
 
@@ -146,7 +174,7 @@ def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
     net.eval()
     pred_rows = []
     conts = {}
-    for s in payload["stimuli"]:
+    for s in task.stimuli:
         cont = load_continuum(s["path"], reverse=s.get("reverse", False), every=s.get("every", 1))
         conts[(s["continuum"], s["condition"])] = cont
         p = predict_images(net, list(cont.frames))
@@ -170,23 +198,24 @@ def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
         fit = _fit(
             grp["level"].to_numpy(),
             grp["p_positive"].to_numpy(),
-            cfg["analysis"]["fit"],
+            settings.analysis["fit"],
             seed=cell.seed,
         )
         fit_rows.append({**ident, "continuum": continuum, "condition": condition, **fit})
     timings["fit_s"] = time.perf_counter() - t
 
     t = step("cam")
-    cam_cfg = cfg["analysis"]["cam"]
+    analysis = settings.analysis
+    cam_cfg = analysis["cam"]
     region_rows: list[dict[str, Any]] = []
-    fix_path = cfg["analysis"].get("fixations")
+    fix_path = analysis.get("fixations")
     fixations, fix_index = None, {}
     if fix_path and cam_cfg["enabled"]:
         from facepsych.attention import CamSettings, cam_sets, match_fixation_frames
         from facepsych.attention.fixations import load_fixations
 
         fixations = load_fixations(fix_path)
-        sets = cam_sets(payload["stimuli"], CamSettings.from_dict(cam_cfg))
+        sets = cam_sets(list(task.stimuli), CamSettings.from_dict(cam_cfg))
         fix_index = match_fixation_frames(
             list(dict.fromkeys(fixations["image"])), {k: v[0] for k, v in sets.items()}
         )
@@ -197,7 +226,7 @@ def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
             if condition not in cam_cfg["conditions"]:
                 continue
             rows, maps, steps, sizes = _cam_regions(
-                net, cont, cam_cfg, cfg["analysis"]["regions"], ident, continuum, condition
+                net, cont, cam_cfg, analysis["regions"], ident, continuum, condition
             )
             region_rows.extend(rows)
             if fixations is not None:
