@@ -29,11 +29,19 @@ weights_app = typer.Typer(no_args_is_help=True, help="Check or fetch pre-trained
 app.add_typer(weights_app, name="weights")
 
 
-# ---- models and weights (issue 2)
+# ---- models and weights
 
 
-def _excitation_option(value: str | None) -> list[str] | None:
-    return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
+def _list_option(
+    text: str | None, *, lower: bool = False, spaces: bool = False
+) -> list[str] | None:
+    """A comma-separated option value as a list (``"a, b,"`` -> ``["a", "b"]``); None when the
+    option is absent or empty. ``spaces``: whitespace separates too; ``lower``: lower-cased."""
+    if not text:
+        return None
+    parts = text.replace(",", " ").split() if spaces else text.split(",")
+    items = [p.strip().lower() if lower else p.strip() for p in parts if p.strip()]
+    return items or None
 
 
 @app.command("models")
@@ -50,14 +58,15 @@ def models_command(
     reduction: Annotated[int, typer.Option(help="fe-alexnet reduction ratio r.")] = 16,
     image_size: Annotated[int, typer.Option(help="Input size for --layers.")] = 224,
 ) -> None:
-    """Table of architectures (parameters, weight sources), or one ARCH's layers (--layers)."""
-    from facepsych.models.zoo import format_table, layer_table, model_table
+    """The model registry (arch:weights, domain, input, parameters, normalisation, CAM layer,
+    training data, file source, SHA-256, licence), or one ARCH's layers (--layers)."""
+    from facepsych.models.zoo import format_table, layer_table, registry_table
 
     if layers is None:
-        typer.echo(format_table(model_table(hidden=hidden, reduction=reduction)))
+        typer.echo(format_table(registry_table(hidden=hidden, reduction=reduction)))
         return
     kwargs = {"hidden": hidden, "reduction": reduction}
-    kwargs["excitation"] = _excitation_option(excitation)
+    kwargs["excitation"] = _list_option(excitation)
     typer.echo(format_table(layer_table(layers, image_size=image_size, **kwargs)))
 
 
@@ -93,7 +102,7 @@ def weights_download_command(
     typer.echo(f"{path}\nsha256 {sha256_file(path)}")
 
 
-# ---- data, training, prediction (issue 3)
+# ---- data, training, prediction
 
 
 @app.command("train")
@@ -179,7 +188,7 @@ def train_cmd(
         hidden=hidden,
         reduction=reduction,
         config=config,
-        excitation=[e.strip() for e in excitation.split(",") if e.strip()] if excitation else None,
+        excitation=_list_option(excitation),
     )
     typer.echo(
         f"best epoch {result.best_epoch}: val_acc {result.best_val_acc:.3f} "
@@ -206,11 +215,11 @@ def predict_cmd(
     typer.echo(f"{len(table)} images, mean P(positive) {table['p_positive'].mean():.3f} -> {out}")
 
 
-# ---- psychophysics (issue 4)
+# ---- psychophysics
 
 
 def _cols(text: str | None) -> list[str] | None:
-    return [c.strip().lower() for c in text.split(",") if c.strip()] if text else None
+    return _list_option(text, lower=True)
 
 
 HumanFormatOpt = Annotated[
@@ -390,7 +399,7 @@ def compare_command(
             typer.echo(f"-> {path}")
 
 
-# ---- stimuli (issue 5)
+# ---- stimuli
 
 
 @app.command("landmarks")
@@ -491,7 +500,7 @@ def continuum_command(
     typer.echo(f"wrote {manifest}")
 
 
-# ---- attention (issue 6)
+# ---- attention
 
 
 @app.command("cam")
@@ -518,7 +527,7 @@ def cam_command(
     if more_layers and not layers:
         raise FacepsychError(f"unexpected argument(s): {' '.join(more_layers)}")
     given = [*(layers or []), *(more_layers or [])]
-    names = [n for item in given for n in item.replace(",", " ").split()]
+    names = _list_option(",".join(given), spaces=True)
     path = run_cams(run_dir, images, out, method=method, layers=names or None, target=target,
                     regions=regions, batch_size=batch_size)  # fmt: skip
     typer.echo(f"wrote {path / 'cams.npz'}, {path / 'regions.csv'} and overlays in {path}")
@@ -554,7 +563,7 @@ def attention_compare_command(
                + ", ".join(f"{k} {v:.3f}" for k, v in means.items()))  # fmt: skip
 
 
-# ---- experiment runner and report (issue 7)
+# ---- experiment runner and report
 
 
 @app.command("run")
@@ -590,7 +599,7 @@ def report_command(
     typer.echo(f"report: {build_report(run_dir)}")
 
 
-# ---- synthetic lab, pretraining, demo (issue 8)
+# ---- synthetic lab, pretraining, demo
 
 synth_app = typer.Typer(
     no_args_is_help=True, help="Write data sets from the built-in synthetic face lab."
@@ -647,7 +656,7 @@ def synth_objects_command(
     """Procedural objects (shapes, patterns, scenes), one sub-folder per class."""
     from facepsych.synthetic import sheet_of_folder, write_object_set
 
-    names = [c.strip() for c in classes.split(",") if c.strip()] if classes else None
+    names = _list_option(classes)
     ws = write_object_set(
         out, classes=names, per_class=per_class, size=size, seed=seed, nuisance=nuisance
     )
@@ -676,7 +685,7 @@ def synth_continuum_command(
     """21-step expression continua of held-out identities (continuum folder format, ibug68)."""
     from facepsych.synthetic import CONTINUUM_IDS, sheet_of_folder, write_continuum_set
 
-    regions = [r.strip() for r in occlude.split(",") if r.strip()] if occlude else []
+    regions = _list_option(occlude) or []
     dirs = write_continuum_set(
         out, n_continua=count, steps=steps, size=size, seed=seed, nuisance=nuisance,
         weights=weights, occlusions=regions,

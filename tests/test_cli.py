@@ -38,10 +38,13 @@ def test_models_table(capsys):
     code, out, _ = run(["models"], capsys)
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split()[:4] == ["arch", "input_size", "trainable", "frozen"]
-    assert [line.split()[0] for line in lines[1:]] == [
-        "alexnet", "vgg11", "vgg13", "vgg16", "fe-alexnet",
-    ]  # fmt: skip
+    assert lines[0].split()[:5] == ["model", "domain", "input", "trainable", "frozen"]
+    models = [line.split()[0] for line in lines[1:]]
+    assert models[:3] == ["alexnet:random", "alexnet:imagenet", "vgg11:random"]
+    assert "vgg16:vggface" in models and "fe-alexnet:imagenet" in models
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
+    assert rows["alexnet:imagenet"][1:3] == ["object", "224"]
+    assert rows["vgg16:vggface"][1] == "face" and rows["fe-alexnet:random"][1] == "none"
 
 
 def test_models_layers(capsys):
@@ -76,8 +79,9 @@ def test_weights_check_success_and_failure(tmp_path, capsys):
         (["weights", "check", "alexnet", "file:/no/such.pth"], "error: weight file not found: "
          "/no/such.pth\n"),
         (["weights", "check", "resnet9000", "random"], "error: unknown architecture "
-         "'resnet9000'; use one of alexnet, vgg11, vgg13, vgg16, fe-alexnet or a torchvision "
-         "classification model with `features` and `classifier` (e.g. vgg19, mobilenet_v2)\n"),
+         "'resnet9000'; use one of alexnet, vgg11, vgg13, vgg16, fe-alexnet, mobilenet_v2, "
+         "dlib-resnet or a torchvision classification model with `features` and `classifier` "
+         "(e.g. vgg19, efficientnet_b0)\n"),
     ],
 )  # fmt: skip
 def test_user_errors_are_one_line_exit_2(argv, message, capsys):

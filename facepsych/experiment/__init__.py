@@ -9,8 +9,9 @@ Public API: :func:`load_config`, :func:`config_from_dict`, :class:`ExperimentCon
 """
 
 from facepsych.experiment.cache import cache_dir
-from facepsych.experiment.config import ExperimentConfig, config_from_dict, load_config
+from facepsych.experiment.config import ExperimentConfig
 from facepsych.experiment.grid import Cell, expand_grid
+from facepsych.experiment.loading import config_from_dict, load_config
 from facepsych.experiment.rundir import RunFolder
 from facepsych.experiment.runner import run_experiment
 from facepsych.experiment.summary import findings, ranking_table

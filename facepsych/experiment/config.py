@@ -1,7 +1,8 @@
 """The study config: one YAML file describes the whole paradigm.
 
-``load_config(path)`` reads the file with ``yaml.safe_load``, validates it with a typed pydantic
-schema and checks every file it names. All problems are reported at once, one line each, with the
+``facepsych.experiment.load_config(path)`` (:mod:`facepsych.experiment.loading`) reads the file
+with ``yaml.safe_load``, validates it with this module's typed pydantic schema and checks every
+file it names. All problems are reported at once, one line each, with the
 path of the offending value inside the config (``models[2].weights: file not found: …``), as a
 single :class:`~facepsych.errors.FacepsychError`.
 
@@ -22,14 +23,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-ARCHS_WITH_EXCITATION = ("fe-alexnet",)
-EXCITATION_POSITIONS = ("conv1", "conv2", "conv3", "conv4", "conv5", "pool5", "fc6")
-CONDITIONS = ("full", "eyes", "nose", "mouth")
+from facepsych.errors import FacepsychError
+from facepsych.models.excitation import ALEXNET_POSITIONS, EXCITED_ARCHS
+from facepsych.models.sources import parse_weights, weights_label
+from facepsych.stimuli.continuum import CONDITIONS
+from facepsych.train.config import study_fields
+
+Condition = Literal[CONDITIONS]  # "full", "eyes", "nose", "mouth"
+
+ARCHS_WITH_EXCITATION = tuple(EXCITED_ARCHS)
+EXCITATION_POSITIONS = ALEXNET_POSITIONS
 
 
 class _Strict(BaseModel):
@@ -72,32 +79,31 @@ class DataConfig(_Strict):
         return self
 
 
-class TrainingConfig(_Strict):
-    """The transfer protocol (companion defaults: Adam, lr 1e-4, batch 128, 40 epochs)."""
+def _training_fields(optional: bool) -> dict[str, Any]:
+    """Pydantic fields of the study's ``training:`` section, derived from
+    :class:`facepsych.train.TrainConfig` (bounds, choices and help from its field metadata); the
+    study adds ``hidden`` (the head width) and its own defaults (224 px, device ``auto``)."""
+    out: dict[str, Any] = {}
+    for name, (kind, default, meta) in study_fields().items():
+        if "choices" in meta:
+            kind = Literal[tuple(meta["choices"])]
+        default = _STUDY_DEFAULTS.get(name, default)
+        help_text = _STUDY_HELP.get(name, meta.get("help"))
+        bounds = {k: meta[k] for k in ("ge", "gt") if k in meta}
+        if optional:
+            kind, default = kind | None, None
+        out[name] = (kind, Field(default, description=help_text, **bounds))
+    out["hidden"] = (int | None, Field(None, ge=1, description="classifier hidden width"))
+    return out
 
-    epochs: int = Field(40, ge=1)
-    batch_size: int = Field(128, ge=1)
-    lr: float = Field(1e-4, gt=0.0)
-    weight_decay: float = Field(0.0, ge=0.0)
-    image_size: int = Field(224, ge=16)
-    hidden: int | None = Field(None, ge=1)
-    balance: Literal["none", "weights", "sampler"] = "none"
-    augment: bool = False
-    cache: bool = Field(True, description="train on cached frozen features when possible")
-    device: str = Field("auto", description="auto (cuda when available), cpu, cuda, cuda:N")
-    standardize: bool = Field(
-        False, description="standardise each frozen feature (training mean / s.d.) before the head"
-    )
 
+_STUDY_DEFAULTS: dict[str, Any] = {"image_size": 224, "device": "auto"}
+_STUDY_HELP = {"device": "auto (cuda when available), cpu, cuda, cuda:N"}
 
-class TrainingOverrides(_Strict):
-    epochs: int | None = Field(None, ge=1)
-    batch_size: int | None = Field(None, ge=1)
-    lr: float | None = Field(None, gt=0.0)
-    weight_decay: float | None = Field(None, ge=0.0)
-    image_size: int | None = Field(None, ge=16)
-    hidden: int | None = Field(None, ge=1)
-    standardize: bool | None = None
+#: The transfer protocol (companion defaults: Adam, lr 1e-4, batch 128, 40 epochs).
+TrainingConfig = create_model("TrainingConfig", __base__=_Strict, **_training_fields(False))
+#: Per-model overrides of :data:`TrainingConfig` (None: the study's value).
+TrainingOverrides = create_model("TrainingOverrides", __base__=_Strict, **_training_fields(True))
 
 
 class PretrainSpec(_Strict):
@@ -150,14 +156,10 @@ class ModelEntry(_Strict):
         if not value:
             raise ValueError("at least one weight source is needed")
         for source in value.values():
-            kind = source.split(":", 1)[0]
-            if kind not in ("random", "imagenet", "file", "vggface", "pretrained"):
-                raise ValueError(
-                    f"unknown weight source {source!r} (random, imagenet, imagenet:PATH, "
-                    "file:PATH, vggface:PATH, pretrained:NAME)"
-                )
-            if kind in ("file", "vggface", "pretrained") and ":" not in source:
-                raise ValueError(f"weight source {source!r} needs {kind}:PATH")
+            try:
+                parse_weights(source)
+            except FacepsychError as exc:
+                raise ValueError(str(exc)) from None
         return value
 
     @field_validator("excitation", mode="before")
@@ -259,9 +261,7 @@ class OcclusionConfig(_Strict):
 
 class StimuliConfig(_Strict):
     continua: list[ContinuumSource] = Field(min_length=1)
-    conditions: list[Literal["full", "eyes", "nose", "mouth"]] = Field(
-        default_factory=lambda: ["full"], min_length=1
-    )
+    conditions: list[Condition] = Field(default_factory=lambda: ["full"], min_length=1)
     occlusion: OcclusionConfig = Field(default_factory=OcclusionConfig)
 
 
@@ -338,9 +338,7 @@ class CamSettings(_Strict):
     layers: list[str] | None = None
     target: str = "positive"
     steps: Literal["all"] | list[int] = "all"
-    conditions: list[Literal["full", "eyes", "nose", "mouth"]] = Field(
-        default_factory=lambda: ["full"]
-    )
+    conditions: list[Condition] = Field(default_factory=lambda: ["full"])
 
     @field_validator("layers", mode="before")
     @classmethod
@@ -389,17 +387,4 @@ class ExperimentConfig(_Strict):
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
 
 
-def weights_label(source: str) -> str:
-    """Short column label of a weight source: ``imagenet`` → ``imagenet``,
-    ``file:/x/face_alexnet.pth`` → ``face_alexnet``, ``pretrained:face`` → ``face``."""
-    kind, _, rest = source.partition(":")
-    if not rest:
-        return kind
-    if kind == "pretrained":
-        return rest
-    return Path(rest).stem or kind
-
-
-from facepsych.experiment.loading import config_from_dict, load_config  # noqa: E402
-
-__all__ = ["ExperimentConfig", "config_from_dict", "load_config", "weights_label"]
+__all__ = ["ExperimentConfig", "weights_label"]

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from facepsych.errors import FacepsychError
+from facepsych.models.sources import parse_weights
 
 SCALES = ("default", "tiny")
 QUICK_ARCHS = ("alexnet", "fe-alexnet")
@@ -42,12 +43,8 @@ def _first_entries(raw: dict[str, Any], archs: tuple[str, ...] | None = None) ->
     raw["models"] = list(kept.values())
     for entry in raw["models"]:
         entry["seeds"] = entry["seeds"][:1]
-    used = {
-        w.split(":", 1)[1]
-        for m in raw["models"]
-        for w in m["weights"].values()
-        if w.startswith("pretrained:")
-    }
+    sources = [parse_weights(w) for m in raw["models"] for w in m["weights"].values()]
+    used = {s.name for s in sources if s.kind == "pretrained"}
     raw["pretrain"] = {k: v for k, v in raw["pretrain"].items() if k in used}
 
 
@@ -103,7 +100,7 @@ def run_demo(
     A second call with the same folder resumes (finished cells are kept, the report rebuilt);
     pre-trained backbones and lab data come from the user cache.
     """
-    from facepsych.experiment.config import config_from_dict
+    from facepsych.experiment.loading import config_from_dict
     from facepsych.experiment.runner import run_experiment
 
     raw = demo_config(quick=quick, scale=scale)

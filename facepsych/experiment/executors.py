@@ -1,7 +1,8 @@
 """Executors: run the grid's cells sequentially, in a local process pool, or on Ray.
 
 Every executor calls the same top-level function ``task(payload) -> dict`` once per cell; the
-payload is plain JSON-able data, so it crosses process and machine boundaries unchanged. Cells
+payload (a :class:`~facepsych.experiment.pipeline.CellTask`, or a dict with ``cell.cell_id``) is
+picklable plain data, so it crosses process and machine boundaries unchanged. Cells
 report their current step in ``cells/<id>/step.txt``; the driver polls those files for the
 progress display, which therefore works the same for every executor.
 
@@ -141,8 +142,10 @@ class Progress:
                 self._progress.update(self._task, description="done")
 
 
-def _cell_id(payload: dict) -> str:
-    return payload["cell"]["cell_id"]
+def _cell_id(payload: Any) -> str:
+    """The cell id of a payload (a CellTask or a ``{"cell": {"cell_id": …}}`` mapping)."""
+    cell_id = getattr(payload, "cell_id", None)
+    return str(cell_id) if cell_id is not None else str(payload["cell"]["cell_id"])
 
 
 def run_local(

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from facepsych.experiment.config import ARCHS_WITH_EXCITATION, ExperimentConfig
+from facepsych.models.excitation import backbone_arch
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Cell:
     @property
     def backbone_key(self) -> str:
         """Cells with the same key share frozen features (same arch family, weights, size)."""
-        base = "alexnet" if self.arch == "fe-alexnet" else self.arch
+        base = backbone_arch(self.arch)
         size = self.training.get("image_size")
         return f"{base}|{self.weights_source}|{size}"
 

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from facepsych.errors import FacepsychError
 from facepsych.experiment.config import ExperimentConfig, _as_list
+from facepsych.models.sources import WeightSource, parse_weights
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -77,13 +78,14 @@ def _file_errors(raw: dict[str, Any], base: Path) -> list[str]:
             loc = f"models[{i}].weights" + (
                 "" if single else f".{key}" if isinstance(key, str) else f"[{key}]"
             )
-            if not isinstance(source, str) or ":" not in source:
+            src = _source_or_none(source)
+            if src is None:
                 continue
-            kind, rest = source.split(":", 1)
-            if kind in ("file", "vggface", "imagenet"):
-                check(loc, rest, "file")
-            elif kind == "pretrained" and rest not in pre:
-                errors.append(f"{loc}: no pretrain entry named {rest!r} (pretrain: {{{rest}: …}})")
+            if src.path is not None:
+                check(loc, str(src.path), "file")
+            elif src.kind == "pretrained" and src.name not in pre:
+                name = src.name
+                errors.append(f"{loc}: no pretrain entry named {name!r} (pretrain: {{{name}: …}})")
     stimuli = raw.get("stimuli")
     continua = stimuli.get("continua") if isinstance(stimuli, dict) else None
     for i, src in enumerate(continua if isinstance(continua, list) else []):
@@ -102,6 +104,14 @@ def _file_errors(raw: dict[str, Any], base: Path) -> list[str]:
         check("analysis.fixations", analysis.get("fixations"), "file")
         errors.extend(_fixation_errors(analysis, base))
     return errors
+
+
+def _source_or_none(source: Any) -> WeightSource | None:
+    """The parsed spelling, or None when it is not one (the schema reports that)."""
+    try:
+        return parse_weights(source)
+    except FacepsychError:
+        return None
 
 
 def _fixation_errors(analysis: dict[str, Any], base: Path) -> list[str]:
@@ -141,9 +151,9 @@ def _absolutise(cfg: ExperimentConfig, base: Path) -> ExperimentConfig:
             spec.data = res(spec.data)
     for entry in cfg.models:
         for label, source in entry.weights.items():
-            kind, _, rest = source.partition(":")
-            if rest and kind in ("file", "vggface", "imagenet"):
-                entry.weights[label] = f"{kind}:{res(rest)}"
+            src = parse_weights(source)
+            if src.path is not None:
+                entry.weights[label] = src.with_path(res(str(src.path))).spelling
     for src in cfg.stimuli.continua:
         src.path = res(src.path)
         if src.morph is not None:

@@ -1,6 +1,6 @@
 """One grid cell, end to end: train → predict every continuum × condition → fit → CAM regions.
 
-``run_cell(payload)`` is the executor task. It only reads its JSON-able payload and the files it
+``run_cell(task: CellTask)`` is the executor task. It only reads its picklable task and the files it
 names, and writes under ``RUN/cells/<cell_id>/`` and ``RUN/training/<cell_id>/``:
 
 - ``predictions.csv``: model, weights, variant, seed, continuum, condition, level, image,
@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from facepsych.errors import FacepsychError
 from facepsych.experiment.grid import Cell
 from facepsych.experiment.rundir import (
     RunFolder,
@@ -39,14 +39,39 @@ from facepsych.experiment.rundir import (
 ID_COLUMNS = ("cell_id", "model", "arch", "weights", "variant", "seed")
 
 
+@dataclass(frozen=True)
+class CellSettings:
+    """What every cell of a run shares: the run folder, the training data (path, format and the
+    config's ``data`` section), the config's ``analysis`` section, the feature cache folder."""
+
+    run_dir: str
+    data_path: str
+    data_format: str
+    data: dict[str, Any]
+    analysis: dict[str, Any]
+    feature_cache: str | None = None
+
+
+@dataclass(frozen=True)
+class CellTask:
+    """One executor task: a grid cell, the run's shared settings, the stimulus sets (rows of
+    ``StimulusSet.as_dict()``) and the cell's resolved weights spelling. Picklable."""
+
+    cell: Cell
+    settings: CellSettings
+    stimuli: tuple[dict[str, Any], ...]
+    weights_source: str
+
+    @property
+    def cell_id(self) -> str:
+        return self.cell.cell_id
+
+
 def _train_config(training: dict[str, Any], seed: int, cache_dir: str | None) -> Any:
     """Build the train stage's TrainConfig from the study's training section (known keys only)."""
     from facepsych.train import TrainConfig
 
-    if dataclasses.is_dataclass(TrainConfig):
-        names = {f.name for f in dataclasses.fields(TrainConfig)}
-    else:  # pydantic
-        names = set(getattr(TrainConfig, "model_fields", {}))
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
     values = dict(training)
     values["seed"] = seed
     values["progress"] = False
@@ -60,46 +85,11 @@ def _train_config(training: dict[str, Any], seed: int, cache_dir: str | None) ->
 
 
 def _fit(levels: np.ndarray, p: np.ndarray, fit_cfg: dict[str, Any], seed: int) -> dict[str, Any]:
-    from facepsych.psychophysics import fit_psychometric
+    """:func:`facepsych.psychophysics.fit_responses` of one curve, as a fits.csv row (an
+    unfitted, flagged fit for a constant curve: a result, not a crash)."""
+    from facepsych.psychophysics import FitSettings, fit_responses
 
-    guess = fit_cfg["guess"]
-    lapse = fit_cfg["lapse"]
-    kwargs: dict[str, Any] = {
-        "method": fit_cfg["method"],
-        "function": fit_cfg["function"],
-        "guess": tuple(guess) if isinstance(guess, list | tuple) else guess,
-        "lapse": tuple(lapse) if isinstance(lapse, list | tuple) else lapse,
-        "bootstrap": fit_cfg["bootstrap"],
-        "seed": seed,
-    }
-    try:
-        if fit_cfg["method"] == "mle":
-            n = np.full(len(levels), fit_cfg["trials_per_level"])
-            k = np.round(p * n)
-            fit = fit_psychometric(levels, k=k, n=n, **kwargs)
-        else:
-            fit = fit_psychometric(levels, p=p, **kwargs)
-    except FacepsychError as exc:
-        # a model that answers the same at every level (or too few levels) is a result, not a
-        # crash: the row says why no curve was fitted
-        return _unfitted(exc, fit_cfg, n_levels=len(np.unique(levels)))
-    return fit.as_dict()
-
-
-def _unfitted(exc: Exception, fit_cfg: dict[str, Any], n_levels: int) -> dict[str, Any]:
-    from facepsych.psychophysics.fitting import PsychometricFit
-
-    names = [f.name for f in dataclasses.fields(PsychometricFit) if f.name != "boot"]
-    row: dict[str, Any] = {name: np.nan for name in names}
-    row.update(
-        n_levels=n_levels,
-        fit_ok=False,
-        reason=str(exc),
-        method=fit_cfg["method"],
-        function=fit_cfg["function"],
-        n_boot=0,
-    )
-    return row
+    return fit_responses(levels, p, FitSettings(**fit_cfg), seed=seed).as_dict()
 
 
 def _cam_regions(
@@ -134,28 +124,109 @@ def _cell_attention(
     return attention_rows(fixations, maps, sizes, keys, index)
 
 
-def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
-    """The executor task for one cell (see the module docstring)."""
+def _train(task: CellTask, run: RunFolder) -> tuple[Any, dict[str, Any], Path]:
+    """Train the cell's valence head; (training result, net spec, training folder)."""
+    from facepsych.data import load_dataset
+    from facepsych.train import train_valence
+
+    cell, settings, d = task.cell, task.settings, task.settings.data
+    dataset = load_dataset(
+        settings.data_path, settings.data_format, valence=d["valence"], skip_bad=d["skip_bad"],
+        val_fraction=d["val_fraction"], seed=d["seed"],
+    )  # fmt: skip
+    train_dir = run.training_dir(cell.cell_id)
+    tconf = _train_config(cell.training, cell.seed, settings.feature_cache)
+    spec = cell.net_spec(task.weights_source)
+    return train_valence(spec, dataset, train_dir, tconf, force=True), spec, train_dir
+
+
+def _predict(task: CellTask, net: Any, ident: dict[str, Any]) -> tuple[pd.DataFrame, dict]:
+    """P(positive) of every frame of every stimulus set; (predictions, {(continuum, condition):
+    Continuum})."""
+    from facepsych.stimuli import load_continuum
+    from facepsych.train import predict_images
+
+    rows, conts = [], {}
+    for s in task.stimuli:
+        cont = load_continuum(s["path"], reverse=s.get("reverse", False), every=s.get("every", 1))
+        conts[(s["continuum"], s["condition"])] = cont
+        p = predict_images(net, list(cont.frames))
+        for level, frame, prob in zip(cont.levels, cont.frames, p, strict=True):
+            rows.append(
+                {**ident, "continuum": s["continuum"], "condition": s["condition"],
+                 "level": float(level), "image": str(frame), "p_positive": float(prob)}
+            )  # fmt: skip
+    return pd.DataFrame(rows), conts
+
+
+def _fits(predictions: pd.DataFrame, task: CellTask, ident: dict[str, Any]) -> pd.DataFrame:
+    """One fitted curve per continuum × condition."""
+    rows = []
+    for (continuum, condition), grp in predictions.groupby(["continuum", "condition"], sort=False):
+        levels, p = grp["level"].to_numpy(), grp["p_positive"].to_numpy()
+        fit = _fit(levels, p, task.settings.analysis["fit"], seed=task.cell.seed)
+        rows.append({**ident, "continuum": continuum, "condition": condition, **fit})
+    return pd.DataFrame(rows)
+
+
+def _cams(
+    task: CellTask, net: Any, conts: dict, ident: dict[str, Any], run: RunFolder, out: Path
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
+    """CAM region rows of the configured conditions, fixation rows (None without fixations);
+    writes ``cams.npz`` (the first continuum's full-view maps)."""
+    analysis = task.settings.analysis
+    cam_cfg = analysis["cam"]
+    if not cam_cfg["enabled"]:
+        return [], None
+    fixations, fix_index = None, {}
+    if analysis.get("fixations"):
+        from facepsych.attention import CamSettings, cam_sets, match_fixation_frames
+        from facepsych.attention.fixations import load_fixations
+
+        fixations = load_fixations(analysis["fixations"])
+        sets = cam_sets(list(task.stimuli), CamSettings.from_dict(cam_cfg))
+        fix_index = match_fixation_frames(
+            list(dict.fromkeys(fixations["image"])), {k: v[0] for k, v in sets.items()}
+        )
+    region_rows: list[dict[str, Any]] = []
+    att_rows: list[dict[str, Any]] = []
+    first_maps = None
+    for (continuum, condition), cont in conts.items():
+        if condition not in cam_cfg["conditions"]:
+            continue
+        rows, maps, steps, sizes = _cam_regions(
+            net, cont, cam_cfg, analysis["regions"], ident, continuum, condition
+        )
+        region_rows.extend(rows)
+        if fixations is not None:
+            att = _cell_attention(
+                fixations, fix_index[(continuum, condition)], cont, maps, steps, sizes,
+                continuum, condition,
+            )  # fmt: skip
+            att_rows.extend({**ident, **row} for row in att)
+        if first_maps is None and condition == "full":
+            frames = [_relative(cont.frames[s], run.path) for s in steps]
+            first_maps = (continuum, maps, steps, frames)
+    if first_maps is not None:
+        continuum, maps, steps, frames = first_maps
+        arrays = {"maps": maps.astype(np.float16), "steps": steps,
+                  "frames": np.asarray(frames), "continuum": np.asarray(continuum)}  # fmt: skip
+        atomic_write(out / "cams.npz", lambda p: _save_npz(p, arrays))
+    return region_rows, (att_rows if fixations is not None else None)
+
+
+def run_cell(task: CellTask) -> dict[str, Any]:
+    """The executor task for one cell: train → predict → fit → CAM → write (module docstring)."""
     import torch
 
-    from facepsych.data import load_dataset
-    from facepsych.stimuli import load_continuum
-    from facepsych.train import load_run, predict_images, train_valence
+    from facepsych.train import load_run
 
-    cell = Cell.from_dict(payload["cell"])
-    run = RunFolder(payload["run_dir"])
-    cfg = payload["config"]
+    cell = task.cell
+    run = RunFolder(task.settings.run_dir)
     out = run.cell_dir(cell.cell_id)
     attempt = run.mark_started(cell.cell_id)
+    ident = {name: getattr(cell, name) for name in ID_COLUMNS}
     timings: dict[str, float] = {}
-    ident = {
-        "cell_id": cell.cell_id,
-        "model": cell.model,
-        "arch": cell.arch,
-        "weights": cell.weights,
-        "variant": cell.variant,
-        "seed": cell.seed,
-    }
 
     def step(name: str) -> float:
         write_text(out / "step.txt", name)
@@ -163,120 +234,33 @@ def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
 
     torch.manual_seed(cell.seed)
     np.random.seed(cell.seed % (2**32))  # noqa: NPY002  (libraries that use the global RNG)
-
     t = step("train")
-    d = cfg["data"]
-    dataset = load_dataset(
-        payload["data_path"],
-        payload["data_format"],
-        valence=d["valence"],
-        skip_bad=d["skip_bad"],
-        val_fraction=d["val_fraction"],
-        seed=d["seed"],
-    )
-    train_dir = run.training_dir(cell.cell_id)
-    tconf = _train_config(cell.training, cell.seed, payload.get("feature_cache"))
-    spec = cell.net_spec(payload["weights_source"])
-    result = train_valence(spec, dataset, train_dir, tconf, force=True)  # a redone cell
+    result, spec, train_dir = _train(task, run)
     timings["train_s"] = time.perf_counter() - t
-
     t = step("predict")
-    net = load_run(train_dir)
-    net.eval()
-    pred_rows = []
-    conts = {}
-    for s in payload["stimuli"]:
-        cont = load_continuum(s["path"], reverse=s.get("reverse", False), every=s.get("every", 1))
-        conts[(s["continuum"], s["condition"])] = cont
-        p = predict_images(net, list(cont.frames))
-        for level, frame, prob in zip(cont.levels, cont.frames, p, strict=True):
-            pred_rows.append(
-                {
-                    **ident,
-                    "continuum": s["continuum"],
-                    "condition": s["condition"],
-                    "level": float(level),
-                    "image": str(frame),
-                    "p_positive": float(prob),
-                }
-            )
-    predictions = pd.DataFrame(pred_rows)
+    net = load_run(train_dir).eval()
+    predictions, conts = _predict(task, net, ident)
     timings["predict_s"] = time.perf_counter() - t
-
     t = step("fit")
-    fit_rows = []
-    for (continuum, condition), grp in predictions.groupby(["continuum", "condition"], sort=False):
-        fit = _fit(
-            grp["level"].to_numpy(),
-            grp["p_positive"].to_numpy(),
-            cfg["analysis"]["fit"],
-            seed=cell.seed,
-        )
-        fit_rows.append({**ident, "continuum": continuum, "condition": condition, **fit})
+    fits = _fits(predictions, task, ident)
     timings["fit_s"] = time.perf_counter() - t
-
     t = step("cam")
-    cam_cfg = cfg["analysis"]["cam"]
-    region_rows: list[dict[str, Any]] = []
-    fix_path = cfg["analysis"].get("fixations")
-    fixations, fix_index = None, {}
-    if fix_path and cam_cfg["enabled"]:
-        from facepsych.attention import CamSettings, cam_sets, match_fixation_frames
-        from facepsych.attention.fixations import load_fixations
-
-        fixations = load_fixations(fix_path)
-        sets = cam_sets(payload["stimuli"], CamSettings.from_dict(cam_cfg))
-        fix_index = match_fixation_frames(
-            list(dict.fromkeys(fixations["image"])), {k: v[0] for k, v in sets.items()}
-        )
-    att_rows: list[dict[str, Any]] = []
-    if cam_cfg["enabled"]:
-        first_maps = None
-        for (continuum, condition), cont in conts.items():
-            if condition not in cam_cfg["conditions"]:
-                continue
-            rows, maps, steps, sizes = _cam_regions(
-                net, cont, cam_cfg, cfg["analysis"]["regions"], ident, continuum, condition
-            )
-            region_rows.extend(rows)
-            if fixations is not None:
-                att = _cell_attention(
-                    fixations, fix_index[(continuum, condition)], cont, maps, steps, sizes,
-                    continuum, condition,
-                )  # fmt: skip
-                att_rows.extend({**ident, **row} for row in att)
-            if first_maps is None and condition == "full":
-                frames = [_relative(cont.frames[s], run.path) for s in steps]
-                first_maps = (continuum, maps, steps, frames)
-        if first_maps is not None:
-            continuum, maps, steps, frames = first_maps
-            arrays = {
-                "maps": maps.astype(np.float16),
-                "steps": steps,
-                "frames": np.asarray(frames),
-                "continuum": np.asarray(continuum),
-            }
-            atomic_write(out / "cams.npz", lambda p: _save_npz(p, arrays))
+    region_rows, att_rows = _cams(task, net, conts, ident, run, out)
     timings["cam_s"] = time.perf_counter() - t
 
     write_csv(out / "predictions.csv", predictions)
-    write_csv(out / "fits.csv", pd.DataFrame(fit_rows))
+    write_csv(out / "fits.csv", fits)
     write_csv(out / "regions.csv", pd.DataFrame(region_rows))
-    if fixations is not None:
+    if att_rows is not None:
         from facepsych.attention import ATTENTION_KEYS, METRIC_COLUMNS
 
         columns = [*ID_COLUMNS, *ATTENTION_KEYS, *METRIC_COLUMNS]
         write_csv(out / "attention.csv", pd.DataFrame(att_rows, columns=columns))
     info = {
-        "cell": cell.as_dict(),
-        "attempt": attempt,
-        "timings": timings,
-        "net_spec": spec,
-        "weight_info": _weight_info(net),
-        "best_epoch": getattr(result, "best_epoch", None),
-        "best_val_acc": getattr(result, "best_val_acc", None),
-        "training_dir": str(train_dir),
-    }
+        "cell": cell.as_dict(), "attempt": attempt, "timings": timings, "net_spec": spec,
+        "weight_info": _weight_info(net), "best_epoch": getattr(result, "best_epoch", None),
+        "best_val_acc": getattr(result, "best_val_acc", None), "training_dir": str(train_dir),
+    }  # fmt: skip
     run.mark_done(cell.cell_id, info)
     return info
 

@@ -11,8 +11,7 @@
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from facepsych.errors import FacepsychError
 from facepsych.experiment.cache import cached
 from facepsych.experiment.config import ContinuumSource, ExperimentConfig
 from facepsych.experiment.rundir import RunFolder, write_csv, write_text
+from facepsych.models.sources import parse_weights
 
 
 @dataclass
@@ -37,24 +37,6 @@ class StimulusSet:
     def as_dict(self) -> dict[str, Any]:
         return {"continuum": self.continuum, "condition": self.condition, "path": self.path,
                 "reverse": self.reverse, "every": self.every}  # fmt: skip
-
-
-@dataclass
-class StudyInputs:
-    data_path: str
-    data_format: str
-    weights: dict[str, str]  # weights source as configured -> resolved source
-    weight_hashes: dict[str, str | None]
-    stimuli: list[StimulusSet]
-    notes: dict[str, Any] = field(default_factory=dict)
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # ------------------------------------------------------------------------------- training data
@@ -95,10 +77,11 @@ def prepare_weights(cfg: ExperimentConfig, *, log=print) -> tuple[dict[str, str]
     info: dict[str, Any] = {}
     used = {s for e in cfg.models for s in e.weights.values()}
     for source in sorted(used):
-        kind, _, name = source.partition(":")
-        if kind != "pretrained":
+        src = parse_weights(source)
+        if src.kind != "pretrained":
             resolved[source] = source
             continue
+        name = src.name
         spec = cfg.pretrain[name]
         settings = {"kind": "pretrain", **spec.model_dump()}
 
@@ -132,10 +115,13 @@ def _pretrain_history(path: Path) -> list[dict[str, Any]]:
 
 
 def weight_hashes(sources: dict[str, str]) -> dict[str, str | None]:
+    """SHA-256 of each resolved source's file (None for sources without a path, or no file)."""
+    from facepsych.models.weights import sha256_file
+
     out: dict[str, str | None] = {}
     for original, source in sources.items():
-        kind, _, rest = source.partition(":")
-        out[original] = sha256_file(rest) if rest and Path(rest).is_file() else None
+        path = parse_weights(source).path
+        out[original] = sha256_file(path) if path is not None and path.is_file() else None
     return out
 
 

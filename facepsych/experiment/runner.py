@@ -27,10 +27,11 @@ import numpy as np
 import pandas as pd
 
 from facepsych.errors import FacepsychError
-from facepsych.experiment.config import ExperimentConfig, load_config
+from facepsych.experiment.config import ExperimentConfig
 from facepsych.experiment.executors import EXECUTORS, Progress, run_cells
 from facepsych.experiment.grid import Cell, expand_grid
-from facepsych.experiment.pipeline import read_cell_table, run_cell
+from facepsych.experiment.loading import load_config
+from facepsych.experiment.pipeline import CellSettings, CellTask, read_cell_table, run_cell
 from facepsych.experiment.prepare import (
     prepare_data,
     prepare_humans,
@@ -62,7 +63,7 @@ def _as_config(config: str | Path | ExperimentConfig | dict) -> ExperimentConfig
     if isinstance(config, ExperimentConfig):
         return config
     if isinstance(config, dict):
-        from facepsych.experiment.config import config_from_dict
+        from facepsych.experiment.loading import config_from_dict
 
         return config_from_dict(config)
     return load_config(config)
@@ -208,18 +209,17 @@ def run_experiment(
     from facepsych.experiment.cache import cache_dir
 
     feature_cache = str(cache_dir() / "features")
+    settings = CellSettings(
+        run_dir=str(run.path),
+        data_path=data_path,
+        data_format=data_format,
+        data=config_dict["data"],
+        analysis=config_dict["analysis"],
+        feature_cache=feature_cache,
+    )
+    stimulus_rows = tuple(s.as_dict() for s in stimuli)
     payloads = [
-        {
-            "cell": c.as_dict(),
-            "run_dir": str(run.path),
-            "config": config_dict,
-            "data_path": data_path,
-            "data_format": data_format,
-            "weights_source": sources[c.weights_source],
-            "stimuli": [s.as_dict() for s in stimuli],
-            "feature_cache": feature_cache,
-        }
-        for c in todo
+        CellTask(c, settings, stimulus_rows, weights_source=sources[c.weights_source]) for c in todo
     ]
     t = time.time()
     with Progress(len(cells), run.path, enabled=progress, done=len(cells) - len(todo)) as prog:

@@ -39,6 +39,14 @@ ALEXNET_POSITIONS: tuple[str, ...] = ("conv1", "conv2", "conv3", "conv4", "conv5
 REDUCTIONS: tuple[int, ...] = (2, 4, 8, 16, 32)
 #: index in AlexNet's ``classifier`` after which the fc6 block acts (fc6's ReLU).
 FC6_AFTER: int = 2
+#: Architectures that are another arch plus excitation blocks: name -> the backbone's arch.
+EXCITED_ARCHS: dict[str, str] = {"fe-alexnet": "alexnet"}
+
+
+def backbone_arch(arch: str) -> str:
+    """The architecture whose backbone (and backbone weights) ``arch`` uses: ``fe-alexnet`` ->
+    ``alexnet``; any other arch -> itself."""
+    return EXCITED_ARCHS.get(arch, arch)
 
 
 class ExcitationBlock(nn.Module):

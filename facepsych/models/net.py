@@ -44,12 +44,15 @@ from facepsych.models.excitation import (
     CONV_POSITIONS,
     FC6_AFTER,
     ExcitationBlock,
+    backbone_arch,
 )
 from facepsych.models.preprocessing import Preprocessing, preprocessing_for
-from facepsych.models.weights import WeightInfo, load_weights, parse_source
+from facepsych.models.registry import PAPER_ARCHS, panel
+from facepsych.models.sources import parse_weights
+from facepsych.models.spec import NetSpec
+from facepsych.models.weights import WeightInfo, load_weights
 
-#: The paper's architectures (torchvision builders), plus FE-AlexNet.
-PAPER_ARCHS: tuple[str, ...] = ("alexnet", "vgg11", "vgg13", "vgg16", "fe-alexnet")
+DEFAULT_HIDDEN = 4096
 DEFAULT_EXCITATION: tuple[str, ...] = ("pool5",)
 _HEAD_MODULES = (nn.Linear, nn.Dropout, nn.ReLU, nn.ReLU6, nn.Hardswish, nn.SiLU, nn.GELU,
                  nn.Identity)  # fmt: skip
@@ -229,7 +232,7 @@ def count_parameters(net: nn.Module) -> tuple[int, int]:
 # ---------------------------------------------------------------------- building
 def torchvision_name(arch: str) -> str:
     """The torchvision builder behind ``arch`` (``fe-alexnet`` -> ``alexnet``)."""
-    return "alexnet" if arch == "fe-alexnet" else arch
+    return backbone_arch(arch)
 
 
 def _torchvision_model(arch: str) -> nn.Module:
@@ -242,8 +245,9 @@ def _torchvision_model(arch: str) -> nn.Module:
         available = set()
     if name not in available:
         raise FacepsychError(
-            f"unknown architecture {arch!r}; use one of {', '.join(PAPER_ARCHS)} or a torchvision "
-            "classification model with `features` and `classifier` (e.g. vgg19, mobilenet_v2)"
+            f"unknown architecture {arch!r}; use one of {', '.join(PAPER_ARCHS + tuple(panel()))} "
+            "or a torchvision "
+            "classification model with `features` and `classifier` (e.g. vgg19, efficientnet_b0)"
         )
     if _init_family(name) is None:
         model = torchvision.models.get_model(name, weights=None)
@@ -367,8 +371,50 @@ def _excitation_blocks(
     return blocks, ordered
 
 
+def _panel_model(arch: str, num_classes: int, hidden: int | None) -> tuple[nn.Module, ...]:
+    """A panel arch (``facepsych.models.archs``): its features, a global average pool and the
+    paper's head Dropout → C→h → ReLU → Dropout → h→h → ReLU → h→num_classes (h = ``hidden``,
+    default 4096), in torch's default initialisation drawn after the features'."""
+    from facepsych.models.archs import build_features
+
+    spec = panel()[arch]
+    features = build_features(arch)
+    width = DEFAULT_HIDDEN if hidden is None else int(hidden)
+    classifier = nn.Sequential(
+        nn.Dropout(),
+        nn.Linear(int(spec.out_channels), width),
+        nn.ReLU(inplace=True),
+        nn.Dropout(),
+        nn.Linear(width, width),
+        nn.ReLU(inplace=True),
+        nn.Linear(width, int(num_classes)),
+    )
+    return features, nn.AdaptiveAvgPool2d(1), classifier
+
+
+def _torchvision_parts(arch: str, num_classes: int, hidden: int | None) -> tuple[nn.Module, ...]:
+    model = _torchvision_model(arch)
+    family = _init_family(torchvision_name(arch))
+    # New head layers are built on the meta device too, so they draw no random numbers
+    # before the backbone is initialised: the same seed gives the same backbone whatever
+    # the head's width.
+    with torch.device("meta") if family is not None else contextlib.nullcontext():
+        classifier = _resize_classifier(model.classifier, int(num_classes), hidden)
+    model.classifier = classifier
+    _materialize(model, family)
+    return model.features, _pooling(model, arch), classifier
+
+
+def _default_preprocessing(arch: str, weights: str) -> tuple[str, int]:
+    """(preprocessing name, input size) of ``arch`` with ``weights`` (the registry's)."""
+    known = panel()
+    if arch in known:
+        return known[arch].preprocessing, int(known[arch].input_size)
+    return ("vggface" if parse_weights(weights).kind == "vggface" else "imagenet"), 224
+
+
 def build_model(
-    arch: str,
+    arch: str | NetSpec,
     weights: str = "random",
     *,
     num_classes: int = 2,
@@ -378,46 +424,56 @@ def build_model(
     freeze: bool = True,
     seed: int | None = None,
     preprocessing: str | None = None,
-    image_size: int = 224,
+    image_size: int | None = None,
     standardize: bool = False,
 ) -> FacepsychNet:
-    """Build ``arch`` with ``weights`` and a ``num_classes`` head.
+    """Build ``arch`` with ``weights`` and a ``num_classes`` head; or ``build_model(spec)`` for a
+    :class:`~facepsych.models.NetSpec` (the same fields).
 
     Args:
-        arch: ``alexnet``, ``vgg11``, ``vgg13``, ``vgg16``, ``fe-alexnet`` or another
-            torchvision classifier with ``features`` + ``classifier`` (``vgg19``, ``vgg16_bn``,
-            ``mobilenet_v2``).
-        weights: ``random`` | ``imagenet`` | ``imagenet:PATH`` | ``file:PATH`` | ``vggface:PATH``.
+        arch: ``alexnet``, ``vgg11``, ``vgg13``, ``vgg16``, ``fe-alexnet``, a panel arch of
+            :mod:`facepsych.models.archs` or another torchvision classifier with ``features`` +
+            ``classifier`` (``vgg19``, ``vgg16_bn``, ``mobilenet_v2``).
+        weights: a weights spelling (:func:`facepsych.models.parse_weights`): ``random`` |
+            ``imagenet`` | ``imagenet:PATH`` | ``file:PATH`` | ``vggface:PATH`` | a packaged
+            name (``dlib``, ``casia-webface``) for a panel arch.
         num_classes: outputs of the new last Linear (2: index 1 = positive valence).
         hidden: width of the classifier's hidden layers (None: the arch's own, 4096 in the
-            paper's archs).
+            paper's archs and the panel's head).
         excitation: fe-alexnet positions among conv1…conv5, pool5, fc6 (None: ``("pool5",)``).
         reduction: SE reduction ratio r (bottleneck C // r).
         freeze: freeze ``features`` (see :func:`freeze_backbone`).
         seed: makes the random initialisation deterministic (global RNG left untouched).
-        preprocessing: ``imagenet`` | ``vggface`` | ``half``; None: the weight source's own.
-        image_size: input size of the preprocessing.
+        preprocessing: ``imagenet`` | ``vggface`` | ``half`` | …; None: the weight source's own.
+        image_size: input size of the preprocessing; None: the arch's own (224 for torchvision).
         standardize: put a :class:`FeatureStandardizer` before the head (identity until the
             transfer training sets its statistics from the training features).
     """
+    if isinstance(arch, NetSpec):
+        return build_model(arch.arch, arch.weights, **arch.kwargs())
     if int(num_classes) < 1:
         raise FacepsychError(f"num_classes must be a positive integer, got {num_classes}")
     if hidden is not None and int(hidden) < 1:
         raise FacepsychError(f"hidden must be a positive integer, got {hidden}")
-    kind, _ = parse_source(weights)
-    prep_name = preprocessing or ("vggface" if kind == "vggface" else "imagenet")
-    prep = preprocessing_for(prep_name, image_size)
+    src = parse_weights(weights)
+    if src.kind == "pretrained":
+        raise FacepsychError(
+            f"weights {weights!r} name a study pre-training; the study runner turns them into "
+            "file:PATH (build the net with that spelling)"
+        )
+    is_panel = arch in panel()
+    if src.kind == "packaged" and not is_panel:
+        raise FacepsychError(f"{src.name} weights belong to a packaged net, not to {arch!r}")
+    default_prep, default_size = _default_preprocessing(arch, weights)
+    prep_name = preprocessing or default_prep
+    size = default_size if image_size is None else int(image_size)
+    prep = preprocessing_for(prep_name, size)
 
     def _build() -> FacepsychNet:
-        model = _torchvision_model(arch)
-        family = _init_family(torchvision_name(arch))
-        # New head layers are built on the meta device too, so they draw no random numbers
-        # before the backbone is initialised: the same seed gives the same backbone whatever
-        # the head's width.
-        with torch.device("meta") if family is not None else contextlib.nullcontext():
-            classifier = _resize_classifier(model.classifier, int(num_classes), hidden)
-        model.classifier = classifier
-        _materialize(model, family)
+        if is_panel:
+            features, avgpool, classifier = _panel_model(arch, int(num_classes), hidden)
+        else:
+            features, avgpool, classifier = _torchvision_parts(arch, int(num_classes), hidden)
         excite, positions = _excitation_blocks(arch, excitation, reduction, classifier)
         config = {
             "arch": arch,
@@ -429,12 +485,10 @@ def build_model(
             "freeze": bool(freeze),
             "seed": seed,
             "preprocessing": prep_name,
-            "image_size": int(image_size),
+            "image_size": size,
             "standardize": bool(standardize),
         }
-        return FacepsychNet(
-            arch, model.features, _pooling(model, arch), classifier, excite, prep, config
-        )
+        return FacepsychNet(arch, features, avgpool, classifier, excite, prep, config)
 
     if seed is None:
         net = _build()
@@ -442,7 +496,11 @@ def build_model(
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(seed))
             net = _build()
-    if kind != "random":
+    if is_panel and (src.kind == "packaged" or (src.kind == "imagenet" and src.path is None)):
+        from facepsych.models.archs import load_packaged_weights
+
+        net.weight_info = load_packaged_weights(net.features, arch, src.name or "imagenet")
+    elif src.kind != "random":
         net.weight_info = load_weights(net, weights)
     if freeze:
         freeze_backbone(net)

@@ -35,9 +35,9 @@ import torch
 from torch import nn
 
 from facepsych.errors import FacepsychError
+from facepsych.models.excitation import backbone_arch
+from facepsych.models.sources import parse_weights
 
-SOURCE_KINDS: tuple[str, ...] = ("random", "imagenet", "file", "vggface")
-SOURCE_SPELLINGS = "random, imagenet, imagenet:PATH, file:PATH or vggface:PATH"
 VGGFACE_CONVS: tuple[str, ...] = (
     "conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1", "conv3_2", "conv3_3",
     "conv4_1", "conv4_2", "conv4_3", "conv5_1", "conv5_2", "conv5_3",
@@ -70,26 +70,17 @@ class WeightInfo:
 
 # ---------------------------------------------------------------------- sources and files
 def parse_source(source: str) -> tuple[str, Path | None]:
-    """``"file:/x.pt"`` -> ``("file", Path("/x.pt"))``; ``"imagenet"`` -> ``("imagenet", None)``."""
-    if not isinstance(source, str) or not source:
-        raise FacepsychError(f"weight source must be one of {SOURCE_SPELLINGS}, got {source!r}")
-    kind, sep, rest = source.partition(":")
-    if kind == "random" and not sep:
-        return "random", None
-    if kind == "imagenet":
-        return "imagenet", (Path(rest).expanduser() if sep and rest else None)
-    if kind in ("file", "vggface"):
-        if not rest:
-            raise FacepsychError(f"weight source {kind}: needs a path, e.g. {kind}:weights.pth")
-        return kind, Path(rest).expanduser()
-    raise FacepsychError(f"unknown weight source {source!r}; use {SOURCE_SPELLINGS}")
+    """``"file:/x.pt"`` -> ``("file", Path("/x.pt"))``; ``"imagenet"`` -> ``("imagenet", None)``
+    (the ``kind, path`` of :func:`facepsych.models.parse_weights`)."""
+    src = parse_weights(source)
+    return src.kind, src.path
 
 
 def imagenet_url(arch: str) -> str:
     """torchvision's IMAGENET1K_V1 URL for ``arch`` (``fe-alexnet`` uses AlexNet's)."""
     import torchvision
 
-    name = "alexnet" if arch == "fe-alexnet" else arch
+    name = backbone_arch(arch)
     try:
         enum = torchvision.models.get_model_weights(name)
         return enum["IMAGENET1K_V1"].url
@@ -109,9 +100,12 @@ def imagenet_cache_path(arch: str) -> Path:
 
 def resolve_path(arch: str, source: str) -> Path | None:
     """The file a source points to (None for ``random``); fails when it does not exist."""
-    kind, path = parse_source(source)
+    src = parse_weights(source)
+    kind, path = src.kind, src.path
     if kind == "random":
         return None
+    if path is None and kind != "imagenet":
+        raise FacepsychError(f"weights {source!r} are not a file spelling (imagenet, file:PATH, …)")
     if kind == "imagenet" and path is None:
         path = imagenet_cache_path(arch)
         if not path.is_file():
@@ -307,7 +301,7 @@ def format_problems(arch: str, source: str, problems: list[tuple[str, str, str, 
 
 def load_weights(net: nn.Module, source: str) -> WeightInfo:
     """Load ``source`` into ``net`` (a FacepsychNet) in place and describe what was loaded."""
-    kind, _ = parse_source(source)
+    kind = parse_weights(source).kind
     if kind == "random":
         return WeightInfo(source=source, path=None, sha256=None, loaded_keys=0)
     arch = getattr(net, "arch", type(net).__name__)

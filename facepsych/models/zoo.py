@@ -16,10 +16,8 @@ from collections.abc import Sequence
 import torch
 
 from facepsych.errors import FacepsychError
-from facepsych.models.net import PAPER_ARCHS, build_model, count_parameters
-
-_SOURCES = {"vgg16": "random, imagenet, file, vggface"}
-_DEFAULT_SOURCES = "random, imagenet, file"
+from facepsych.models.net import build_model, count_parameters
+from facepsych.models.registry import PAPER_ARCHS, format_registry, panel, registry
 
 
 def _meta_model(arch: str, **kwargs) -> torch.nn.Module:
@@ -36,6 +34,8 @@ def model_table(archs: Sequence[str] = PAPER_ARCHS, **kwargs) -> list[dict]:
     rows = []
     for arch in archs:
         net = _meta_model(arch, **kwargs)
+        kinds = [e.weights.split(":")[0] for e in registry((arch,))]
+        weights = [k for k in kinds if k in ("random", "imagenet")] + ["file"] + kinds
         trainable, frozen = count_parameters(net)
         rows.append(
             {
@@ -44,10 +44,24 @@ def model_table(archs: Sequence[str] = PAPER_ARCHS, **kwargs) -> list[dict]:
                 "trainable": trainable,
                 "frozen": frozen,
                 "excitation": ",".join(net.spec()["excitation"] or []) or "-",
-                "weights": _SOURCES.get(arch, _DEFAULT_SOURCES),
+                "weights": ", ".join(dict.fromkeys(weights)),
             }
         )
     return rows
+
+
+def registry_table(archs: Sequence[str] | None = None, **kwargs) -> list[dict]:
+    """The registry (one row per ``arch:weights`` model) with each arch's trainable / frozen
+    parameter counts for the default transfer setting (``kwargs`` as in :func:`model_table`)."""
+    names = tuple(archs) if archs is not None else PAPER_ARCHS + tuple(panel())
+    counts = {r["arch"]: r for r in model_table(names, **kwargs)}
+    rows = []
+    for entry, row in zip(registry(names), format_registry(registry(names)), strict=True):
+        arch = counts[entry.arch]
+        rows.append({**row, "trainable": arch["trainable"], "frozen": arch["frozen"]})
+    order = ("model", "domain", "input", "trainable", "frozen", "preprocessing", "mean", "std",
+             "cam_layer", "trained_on", "source", "sha256", "licence")  # fmt: skip
+    return [{k: r[k] for k in order} for r in rows]
 
 
 def layer_table(arch: str, image_size: int = 224, **kwargs) -> list[dict]:

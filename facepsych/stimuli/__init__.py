@@ -22,6 +22,7 @@ from facepsych.stimuli.chips import (
     face_chip,
 )
 from facepsych.stimuli.continuum import (
+    CONDITIONS,
     Continuum,
     index_continuum,
     load_continuum,
@@ -53,6 +54,7 @@ __all__ = [
     "chip_transform",
     "eye_centres",
     "face_chip",
+    "CONDITIONS",
     "contact_sheet",
     "detect_landmarks",
     "landmarks_for",

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from facepsych.atomic import atomic_csv, safe_name, staged_folder
+from facepsych.data.records import IMAGE_SUFFIXES
 from facepsych.errors import FacepsychError
 from facepsych.stimuli.landmarks import as_points, read_landmarks, write_landmarks
 
@@ -42,7 +43,6 @@ MANIFEST_COLUMNS = (
     "alpha_texture",
 )
 CONDITIONS = ("full", "eyes", "nose", "mouth")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
 _NUMBER = re.compile(r"(\d+)(?!.*\d)")
 _OWN_FILE = re.compile(r"(step_\d+\.(png|jpg|jpeg|tif|tiff|bmp|webp)|landmarks_\d+\.csv)")
 _OWN_NAMES = ("manifest.csv", "synthetic.json", ".complete")

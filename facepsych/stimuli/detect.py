@@ -64,7 +64,7 @@ def _load(model_path: str):
 
 def detect_faces(image, *, upsample: int = 1, model_path=None) -> list[tuple[np.ndarray, tuple]]:
     """All faces: ``[(landmarks (68, 2), (left, top, right, bottom)), …]``, largest first."""
-    from facepsych.stimuli.morph import load_rgb
+    from facepsych.stimuli.images import load_rgb
 
     if model_path is None:
         _import_dlib()

@@ -29,6 +29,7 @@ import numpy as np
 from PIL import Image
 
 from facepsych.errors import FacepsychError
+from facepsych.stimuli.images import load_rgb
 from facepsych.stimuli.landmarks import as_points, infer_scheme
 from facepsych.stimuli.regions import EYE_POINTS, oval_mask
 from facepsych.stimuli.warp import (
@@ -41,25 +42,6 @@ from facepsych.stimuli.warp import (
 )
 
 EDGE_TOLERANCE = 1.0  # landmarks this far outside the frame are clipped onto it, not rejected
-
-
-def load_rgb(image) -> np.ndarray:
-    """An RGB uint8 ``(H, W, 3)`` array from a path, a PIL image or an array (files and images
-    decoded by :mod:`facepsych.data.images`: 16-bit scaled, pixel cap)."""
-    from facepsych.data.images import read_rgb, to_rgb
-
-    if isinstance(image, str | Path):
-        image = read_rgb(image)
-    if isinstance(image, Image.Image):
-        return np.asarray(to_rgb(image)).copy()
-    arr = np.asarray(image)
-    if arr.ndim == 2:
-        arr = np.repeat(arr[..., None], 3, axis=2)
-    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
-        raise FacepsychError(f"expected an RGB image array (H, W, 3); got shape {arr.shape}")
-    if arr.dtype != np.uint8:
-        arr = np.clip(np.round(arr), 0, 255).astype(np.uint8)
-    return arr[..., :3].copy()
 
 
 def check_inside(points: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray:

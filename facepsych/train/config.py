@@ -24,6 +24,10 @@ class TrainConfig:
     """Transfer-training settings. Defaults: the companion's Adam lr 1e-4, batch 128, 40 epochs,
     best validation epoch kept.
 
+    The one schema of the protocol: ``facepsych train``'s options and the study config's
+    ``training:`` section are built from these fields (field metadata: ``ge`` / ``gt`` bounds,
+    ``choices``, ``help``; ``study: False`` for what the runner sets per cell).
+
     - ``image_size``: overrides the net spec's input size when set.
     - ``balance``: ``none`` | ``weights`` (cross-entropy weights w_c = N / (2 n_c)) | ``sampler``
       (each epoch draws N training samples with replacement, P(i) ∝ 1 / n_{c(i)}).
@@ -38,22 +42,30 @@ class TrainConfig:
       :class:`facepsych.models.FeatureStandardizer`). Off by default (the companion's protocol).
     """
 
-    epochs: int = 40
-    batch_size: int = 128
-    lr: float = 1e-4
-    weight_decay: float = 0.0
-    seed: int = 0
-    image_size: int | None = None
-    balance: str = "none"
+    epochs: int = field(default=40, metadata={"ge": 1})
+    batch_size: int = field(default=128, metadata={"ge": 1})
+    lr: float = field(default=1e-4, metadata={"gt": 0.0})
+    weight_decay: float = field(default=0.0, metadata={"ge": 0.0})
+    seed: int = field(default=0, metadata={"study": False})
+    image_size: int | None = field(default=None, metadata={"ge": 16})
+    balance: str = field(default="none", metadata={"choices": BALANCE_MODES})
     augment: bool = False
-    cache: bool = True
-    cache_dir: str | None = None
-    cache_dtype: str = "float16"
-    extract_batch_size: int = 64
-    workers: int = 4
-    device: str = "cpu"
-    standardize: bool = False
-    progress: bool = True
+    cache: bool = field(
+        default=True, metadata={"help": "train on cached frozen features when possible"}
+    )
+    cache_dir: str | None = field(default=None, metadata={"study": False})
+    cache_dtype: str = field(
+        default="float16",
+        metadata={"choices": ("float16", "float32"), "help": "feature cache storage on disk"},
+    )
+    extract_batch_size: int = field(default=64, metadata={"ge": 1})
+    workers: int = field(default=4, metadata={"ge": 0})
+    device: str = field(default="cpu", metadata={"help": "cpu, cuda, cuda:N"})
+    standardize: bool = field(
+        default=False,
+        metadata={"help": "standardise each frozen feature (training mean / s.d.) before the head"},
+    )
+    progress: bool = field(default=True, metadata={"study": False})
 
     def __post_init__(self) -> None:
         if int(self.workers) < 0:
@@ -112,3 +124,15 @@ class TrainResult:
         out = asdict(self)
         out["run_dir"] = str(self.run_dir)
         return out
+
+
+def study_fields() -> dict[str, tuple[object, object, dict]]:
+    """``name -> (type, default, metadata)`` of the fields a study config may set."""
+    import typing
+
+    hints = typing.get_type_hints(TrainConfig)
+    return {
+        f.name: (hints[f.name], f.default, dict(f.metadata))
+        for f in fields(TrainConfig)
+        if f.metadata.get("study", True)
+    }

@@ -37,10 +37,10 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 from tqdm.auto import tqdm
 
+from facepsych.data.records import IMAGE_SUFFIXES
 from facepsych.errors import FacepsychError
 
 TASKS = ("identity", "objects")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
 
 @dataclass
@@ -396,13 +396,3 @@ def pretrain(
 
         atomic_text(out.with_suffix(".json"), json.dumps(res.as_dict(), indent=2))
     return res
-
-
-def main() -> None:  # pragma: no cover - ``python -m facepsych.train.pretrain`` → the CLI command
-    from facepsych.cli import main as cli_main
-
-    cli_main(["pretrain", *__import__("sys").argv[1:]])
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from facepsych.errors import FacepsychError
-from facepsych.experiment.config import config_from_dict, load_config, weights_label
+from facepsych.experiment import config_from_dict, load_config
+from facepsych.experiment.config import weights_label
 
 
 def _minimal(**over):
@@ -153,3 +154,20 @@ def test_shipped_configs_validate(tmp_path):
         except FacepsychError as exc:
             problems = str(exc).splitlines()[1:]
             assert problems and all("not found" in p for p in problems), str(exc)
+
+
+def test_training_section_is_derived_from_train_config(tmp_path):
+    from dataclasses import fields
+
+    from facepsych.experiment.config import TrainingConfig, TrainingOverrides
+    from facepsych.train import TrainConfig
+
+    runner_set = {"seed", "cache_dir", "progress"}
+    study = {f.name for f in fields(TrainConfig)} - runner_set
+    assert set(TrainingConfig.model_fields) == study | {"hidden"}
+    assert set(TrainingOverrides.model_fields) == study | {"hidden"}
+    defaults = TrainingConfig()
+    assert (defaults.image_size, defaults.device, defaults.workers) == (224, "auto", 4)
+    errs = _errors({"models": "alexnet", "training": {"balance": "odd", "workers": -1}}, tmp_path)
+    assert any(e.startswith("training.balance: ") for e in errs)
+    assert any(e.startswith("training.workers: ") for e in errs)

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from facepsych.errors import FacepsychError
-from facepsych.experiment.config import config_from_dict
+from facepsych.experiment import config_from_dict
 from facepsych.experiment.grid import Cell, expand_grid
 
 

@@ -41,3 +41,21 @@ def test_wide_asymptotes_recover_a_compressed_model_curve():
     assert row["pse"] == pytest.approx(0.6, abs=1e-3)
     assert row["guess"] == pytest.approx(0.2, abs=1e-3)
     assert row["lapse"] == pytest.approx(0.1, abs=1e-3)
+
+
+def test_cell_task_is_picklable():
+    import pickle
+
+    from facepsych.experiment.grid import Cell
+    from facepsych.experiment.pipeline import CellSettings, CellTask
+
+    cell = Cell(
+        cell_id="alexnet__random__plain__s0", index=0, entry=0, model="alexnet", arch="alexnet",
+        weights="random",
+        weights_source="random", variant="plain", excitation=(), reduction=None, seed=0,
+        hidden=8,
+    )  # fmt: skip
+    settings = CellSettings("/run", "/data", "folder", {"valence": "default"}, {"cam": {}})
+    task = CellTask(cell, settings, ({"continuum": "c", "condition": "full"},), "random")
+    again = pickle.loads(pickle.dumps(task))
+    assert again == task and again.cell_id == "alexnet__random__plain__s0"

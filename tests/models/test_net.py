@@ -45,7 +45,7 @@ def test_torchvision_module_paths_are_kept():
     assert keys == set(torchvision.models.alexnet().state_dict())
 
 
-@pytest.mark.parametrize("arch", ["alexnet", "mobilenet_v2", "mobilenet_v3_small"])
+@pytest.mark.parametrize("arch", ["alexnet", "mobilenet_v3_small"])
 def test_equals_torchvision_forward_with_the_same_weights(arch):
     net = build_model(arch, num_classes=1000, seed=1, freeze=False).eval()
     reference = torchvision.models.get_model(arch, weights=None).eval()
@@ -141,9 +141,9 @@ def test_unfrozen_model_trains_everything_and_is_not_cacheable():
         ),
         (
             {"arch": "nonet"},
-            "unknown architecture 'nonet'; use one of alexnet, vgg11, vgg13, vgg16, fe-alexnet or "
-            "a torchvision classification model with `features` and `classifier` "
-            "(e.g. vgg19, mobilenet_v2)",
+            "unknown architecture 'nonet'; use one of alexnet, vgg11, vgg13, vgg16, fe-alexnet, "
+            "mobilenet_v2, dlib-resnet, inception-resnet-v1, efficientnet-lite0 or a torchvision "
+            "classification model with `features` and `classifier` (e.g. vgg19, efficientnet_b0)",
         ),
         (
             {"arch": "alexnet", "excitation": ["pool5"]},
@@ -155,14 +155,14 @@ def test_unfrozen_model_trains_everything_and_is_not_cacheable():
             "pool5, fc6",
         ),
         (
-            {"arch": "mobilenet_v2", "hidden": 32},
+            {"arch": "efficientnet_b0", "hidden": 32},
             "this architecture's classifier has no hidden layer to resize",
         ),
         ({"arch": "alexnet", "num_classes": 0}, "num_classes must be a positive integer, got 0"),
         (
             {"arch": "alexnet", "weights": "imagenet1k"},
-            "unknown weight source 'imagenet1k'; use random, imagenet, imagenet:PATH, file:PATH or "
-            "vggface:PATH",
+            "unknown weight source 'imagenet1k'; use random, imagenet, imagenet:PATH, file:PATH, "
+            "vggface:PATH, pretrained:NAME, dlib, casia-webface",
         ),
     ],
 )

@@ -69,8 +69,8 @@ def test_weights_summary_lists_source_and_preprocessing():
 
 
 def test_plain_archs_list_no_excitation_container():
-    paths = [r["path"] for r in layer_table("mobilenet_v2")]
-    assert "excite" not in paths and paths[0] == "features" and paths[-1] == "classifier.1"
+    paths = [r["path"] for r in layer_table("mobilenet_v3_small")]
+    assert "excite" not in paths and paths[0] == "features" and paths[-1] == "classifier.3"
 
 
 def test_layer_table_too_small_input_is_one_line():
