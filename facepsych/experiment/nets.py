@@ -282,6 +282,8 @@ def series_ranking(
         c = comparison[(comparison["scope"] == "series") & (comparison["condition"] == condition)]
         keep = [k for k in cmp_cols if k in c]
         s = s.merge(c[[*NET_KEYS, *keep]], on=list(NET_KEYS), how="left")
+        if "delta_pse" in s:  # no PSE, no ΔPSE
+            s.loc[s["pse"].isna(), ["delta_pse", "delta_pse_lo", "delta_pse_hi"]] = np.nan
     s = s.sort_values("abs_z", kind="stable").reset_index(drop=True)
     s.insert(0, "rank", np.arange(1, len(s) + 1))
     return s

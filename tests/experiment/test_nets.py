@@ -85,3 +85,19 @@ def test_region_shares_per_net():
     t = region_table(regions).set_index("net")
     assert t.loc["a · x", "eyes"] == pytest.approx(0.3) and t.loc["a · x", "n"] == 2
     assert np.isclose(t.loc["b · y", "mouth"], 0.5)
+
+
+def test_a_series_without_usable_pse_has_no_z_and_no_delta_pse(tables):
+    from facepsych.experiment.seriesfits import series_comparison
+    from facepsych.psychophysics import PUBLISHED_REFERENCE
+
+    preds, series, _ = tables
+    flagged = series.copy()
+    flagged.loc[flagged["weights"] == "dlib", "flags"] = "pse_at_bound"
+    cmp = series_comparison(preds, flagged, PUBLISHED_REFERENCE).assign(scope="series")
+    rank = series_ranking(flagged, cmp, 0.514, 0.092).set_index("series")
+    face = rank.loc["dlib-resnet · dlib"]
+    assert np.isnan(face["pse"]) and np.isnan(face["pse_z"]) and np.isnan(face["delta_pse"])
+    assert rank["rank"].iloc[-1] == face["rank"]  # ranked last
+    obj = rank.loc["mobilenet_v2 · imagenet"]
+    assert obj["delta_pse"] == pytest.approx(0.40 - 0.514, abs=2e-3)
