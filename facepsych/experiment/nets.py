@@ -249,10 +249,12 @@ def asymptote_notes(
             continue
         at = ", ".join(sorted(f.value for f in parse_flags(r.get("flags")))) or "none"
         where = "" if condition is not None else f" ({r['condition']})"
-        out.append(
-            f"{r['label']}{where}: mean P(positive) only spans [{r['p_min']:.2f}, "
-            f"{r['p_max']:.2f}], inside ({guess_max:g}, {1 - lapse_max:g}) (fit flags: {at})."
-        )
+        missed = []
+        if r["p_min"] > guess_max:
+            missed.append(f"its floor stays at {r['p_min']:.2f} > {guess_max:g}")
+        if r["p_max"] < 1 - lapse_max:
+            missed.append(f"its ceiling stays at {r['p_max']:.2f} < {1 - lapse_max:g}")
+        out.append(f"{r['label']}{where}: {' and '.join(missed)} (fit flags: {at}).")
     return out
 
 

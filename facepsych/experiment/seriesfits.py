@@ -8,8 +8,9 @@ comparison with the humans (with per-stimulus agreement where the humans have tr
   :data:`SERIES_BOOTSTRAP` samples then.
 - Each series row also carries the range of its mean curve, ``p_min`` = min_x p̄(x) and
   ``p_max`` = max_x p̄(x), and ``reaches_asymptotes``: p_min ≤ γ_max and p_max ≥ 1 − λ_max
-  (γ_max, λ_max the upper bounds of guess and lapse, e.g. 0.05). A curve whose range stays inside
-  (γ_max, 1 − λ_max) cannot be fitted by ψ with its asymptotes inside those bounds.
+  (γ_max, λ_max the upper bounds of guess and lapse, e.g. 0.05). A curve that stays above γ_max
+  at its negative end or below 1 − λ_max at its positive end cannot be followed there by ψ with
+  its asymptotes inside those bounds.
 - ``comparison.csv`` series rows: :func:`facepsych.psychophysics.compare_to_humans` of the mean
   curve with the series fit, plus, with human trials that name their stimuli (continuum, level;
   condition, else ``full``), the columns of

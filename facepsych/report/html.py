@@ -447,9 +447,10 @@ def build_report(run_dir: str | Path) -> Path:
         notes = asymptote_notes(series, g_max, l_max)
         if notes:
             parts.append(
-                f"<p class='small'>Mean curves whose P(positive) stays inside ({g_max:g}, "
-                f"{1 - l_max:g}): ψ with guess ≤ {g_max:g} and lapse ≤ {l_max:g} cannot reach "
-                "their floor and ceiling, so their fits sit on these bounds:</p><ul class='small'>"
+                f"<p class='small'>Mean curves that stay above {g_max:g} at the negative end or "
+                f"below {1 - l_max:g} at the positive end: ψ with guess ≤ {g_max:g} and lapse ≤ "
+                f"{l_max:g} cannot reach them there, so the fit puts guess or lapse on its "
+                "bound:</p><ul class='small'>"
                 + "".join(f"<li>{html.escape(n)}</li>" for n in notes)
                 + "</ul>"
             )

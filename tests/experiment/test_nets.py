@@ -66,7 +66,10 @@ def test_object_vs_face_on_raw_values_and_gains(tables):
 def test_asymptote_notes_name_the_flat_twins(tables):
     _, series, _ = tables
     notes = asymptote_notes(series, 0.05, 0.05)
-    assert len(notes) == 2 and all("random" in n and "[0.40, 0.60]" in n for n in notes)
+    want = "its floor stays at 0.40 > 0.05 and its ceiling stays at 0.60 < 0.95"
+    assert len(notes) == 2 and all("random" in n and want in n for n in notes)
+    one_sided = series.assign(p_min=0.01, reaches_asymptotes=False)
+    assert "floor" not in asymptote_notes(one_sided, 0.05, 0.05)[0]
 
 
 def test_ranking_by_distance_from_the_human_pse(tables):
