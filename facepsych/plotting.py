@@ -25,13 +25,23 @@ def colors(n: int) -> list:
 
 
 def save_figure(fig: plt.Figure, path: str | Path, *, tight_bbox: bool = True) -> Path:
-    """Write ``fig`` to ``path`` at 110 dpi (creating the folder), close it, return the path.
+    """Write ``fig`` as a PNG at exactly ``path`` (110 dpi, folders created, atomically), close
+    it, return the path. The file name is kept as given: no suffix is added, so the path
+    returned is the path written; a folder is refused.
 
     ``tight_bbox`` crops to the drawn content (``bbox_inches="tight"``); without it the figure
     keeps its own size (callers then run ``fig.tight_layout()`` first).
     """
+    from facepsych.atomic import atomic_write
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight" if tight_bbox else None)
-    plt.close(fig)
+    try:
+        atomic_write(
+            path,
+            lambda tmp: fig.savefig(
+                tmp, format="png", dpi=110, bbox_inches="tight" if tight_bbox else None
+            ),
+        )
+    finally:
+        plt.close(fig)
     return path

@@ -40,7 +40,46 @@ EXCITATION_POSITIONS = ALEXNET_POSITIONS
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    """Unknown keys refused; values taken as written: an int is not ``true`` or ``"3"``, a bool
+    is not ``1`` or ``"yes"`` (a float field takes an int)."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, strict=True)
+
+
+def _as_tuple(value: Any) -> Any:
+    """YAML has lists, not tuples: a two-item list is the pair it spells."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _slug_or_error(value: str | None, what: str) -> str | None:
+    """Refuse a name that is empty or has no usable path characters (it names a folder)."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise ValueError(f"{what} must not be empty")
+    from facepsych.atomic import safe_name
+
+    try:
+        safe_name(value, what)
+    except FacepsychError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+def _arch_problem(arch: str, sources: list[str]) -> str | None:
+    """Why ``arch`` (with these weight spellings) cannot be built, or None."""
+    from facepsych.models.registry import PAPER_ARCHS, lookup, panel
+
+    known = (*PAPER_ARCHS, *panel())
+    if arch not in known:
+        return f"unknown arch {arch!r} (known: {', '.join(known)})"
+    for source in sources:
+        try:
+            if parse_weights(source).kind != "pretrained":
+                lookup(arch, source)
+        except FacepsychError as exc:
+            return str(exc)
+    return None
 
 
 def _as_list(value: Any) -> Any:
@@ -137,6 +176,18 @@ class ModelEntry(_Strict):
     hidden: int | None = Field(None, ge=1)
     options: dict[str, Any] = Field(default_factory=dict)
     training: TrainingOverrides | None = None
+
+    @model_validator(mode="after")
+    def _arch_known(self) -> ModelEntry:
+        problem = _arch_problem(self.arch, list(self.weights.values()))
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    @field_validator("name")
+    @classmethod
+    def _name_usable(cls, value: str | None) -> str | None:
+        return _slug_or_error(value, "model name")
 
     @field_validator("weights", mode="before")
     @classmethod
@@ -243,6 +294,11 @@ class ContinuumSource(_Strict):
     reverse: bool = False
     every: int = Field(1, ge=1)
 
+    @field_validator("name")
+    @classmethod
+    def _name_usable(cls, value: str | None) -> str | None:
+        return _slug_or_error(value, "continuum name")
+
     @model_validator(mode="after")
     def _exactly_one(self) -> ContinuumSource:
         given = [k for k in ("path", "synthetic", "morph") if getattr(self, k) is not None]
@@ -291,6 +347,11 @@ class FitSettings(_Strict):
         40, ge=1, description="pseudo trial count per level when fitting P(positive) by MLE"
     )
 
+    @field_validator("guess", "lapse", mode="before")
+    @classmethod
+    def _pair(cls, value: Any) -> Any:
+        return _as_tuple(value)
+
 
 class CamSettings(_Strict):
     enabled: bool = True
@@ -335,6 +396,19 @@ class ExperimentConfig(_Strict):
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     base_dir: str = Field(".", description="folder relative paths were resolved against")
+
+    @field_validator("name")
+    @classmethod
+    def _name_usable(cls, value: str) -> str:
+        return _slug_or_error(value, "name")
+
+    @model_validator(mode="after")
+    def _pretrain_archs(self) -> ExperimentConfig:
+        for name, spec in self.pretrain.items():
+            problem = _arch_problem(spec.arch, [])
+            if problem:
+                raise ValueError(f"pretrain.{name}.arch: {problem}")
+        return self
 
     def as_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
