@@ -163,6 +163,14 @@ class PretrainSpec(_Strict):
     per_class: int = Field(40, ge=2, description="synthetic images per class")
     seed: int = 0
 
+    @field_validator("arch")
+    @classmethod
+    def _arch_known(cls, value: str) -> str:
+        problem = _arch_problem(value, [])
+        if problem:
+            raise ValueError(problem)
+        return value
+
 
 class ModelEntry(_Strict):
     """One line of the model grid: arch × weights × excitation × reduction × seeds."""
@@ -401,14 +409,6 @@ class ExperimentConfig(_Strict):
     @classmethod
     def _name_usable(cls, value: str) -> str:
         return _slug_or_error(value, "name")
-
-    @model_validator(mode="after")
-    def _pretrain_archs(self) -> ExperimentConfig:
-        for name, spec in self.pretrain.items():
-            problem = _arch_problem(spec.arch, [])
-            if problem:
-                raise ValueError(f"pretrain.{name}.arch: {problem}")
-        return self
 
     def as_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

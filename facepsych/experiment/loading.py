@@ -32,7 +32,7 @@ def _loc(loc: tuple[Any, ...]) -> str:
 
 
 _TYPE_ERRORS = ("int_type", "bool_type", "float_type", "string_type", "list_type", "dict_type",
-                "tuple_type", "model_type")
+                "tuple_type", "model_type")  # fmt: skip
 
 
 def _pydantic_errors(exc: ValidationError) -> list[str]:
