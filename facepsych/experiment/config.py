@@ -243,6 +243,15 @@ class ModelEntry(_Strict):
                     )
         return value
 
+    @model_validator(mode="after")
+    def _excitation_arch(self) -> ModelEntry:
+        if any(self.excitation or []) and self.arch not in EXCITED_ARCHS:
+            raise ValueError(
+                f"excitation blocks are only available for {', '.join(EXCITED_ARCHS)}, "
+                f"not {self.arch!r}"
+            )
+        return self
+
     @field_validator("reduction", "seeds", mode="before")
     @classmethod
     def _int_list(cls, value: Any) -> Any:
@@ -373,6 +382,16 @@ class CamSettings(_Strict):
     @classmethod
     def _layers_list(cls, value: Any) -> Any:
         return None if value is None else _as_list(value)
+
+    @field_validator("target")
+    @classmethod
+    def _target_known(cls, value: str) -> str:
+        text = value.strip()
+        if text not in ("positive", "predicted") and text not in ("0", "1"):
+            raise ValueError(
+                f"unknown target {value!r}; use 'positive', 'predicted' or a class index 0..1"
+            )
+        return value
 
 
 class AnalysisConfig(_Strict):

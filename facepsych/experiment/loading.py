@@ -117,6 +117,74 @@ def _file_errors(raw: dict[str, Any], base: Path) -> list[str]:
     return errors
 
 
+def _valence_spelling(value: Any, base: Path) -> Any:
+    """A valence map file named relative to the config, as a path that exists from anywhere."""
+    if isinstance(value, str) and Path(value).suffix.lower() in {".yaml", ".yml"}:
+        return str(_resolve(value, base).resolve())
+    return value
+
+
+def _value_errors(cfg: ExperimentConfig, base: Path) -> list[str]:
+    """Values the schema types but another stage parses: the valence map, the occlusion
+    colour, device spellings (whether the device exists here is the runner's to say)."""
+    from facepsych.data.valence import resolve_valence
+    from facepsych.runtime import resolve_device
+    from facepsych.stimuli.morph import parse_colour
+
+    checks: list[tuple[str, Any, Any]] = [
+        ("data.valence", resolve_valence, _valence_spelling(cfg.data.valence, base)),
+        ("stimuli.occlusion.fill", parse_colour, cfg.stimuli.occlusion.fill),
+        ("training.device", resolve_device, cfg.training.device),
+    ]
+    for i, entry in enumerate(cfg.models):
+        device = entry.training.device if entry.training is not None else None
+        if device is not None:
+            checks.append((f"models[{i}].training.device", resolve_device, device))
+    errors = []
+    for loc, parse, value in checks:
+        try:
+            parse(value)
+        except FacepsychError as exc:
+            message = str(exc)
+            if parse is resolve_device and not message.startswith("unknown device"):
+                continue
+            errors.append(f"{loc}: {message}")
+    return errors
+
+
+def _cam_layer_errors(cfg: ExperimentConfig) -> list[str]:
+    """The CAM layers named in ``analysis.cam.layers`` that a model of the grid lacks (each
+    arch built once, with random weights on the ``meta`` device: names only, no memory)."""
+    cam = cfg.analysis.cam
+    if not cam.enabled or not cam.layers:
+        return []
+    import torch
+
+    from facepsych.models import build_model
+
+    errors: list[str] = []
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    for i, entry in enumerate(cfg.models):
+        for variant in entry.excitation or [[]]:
+            key = (entry.arch, tuple(variant))
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                with torch.device("meta"):
+                    net = build_model(entry.arch, "random", hidden=8, excitation=variant or None)
+            except FacepsychError:
+                continue  # the cell reports what the schema could not know
+            names = {name for name, _ in net.named_modules() if name}
+            for layer in cam.layers:
+                if layer not in names:
+                    errors.append(
+                        f"analysis.cam.layers: models[{i}] ({entry.arch}) has no layer {layer!r}"
+                        " (`facepsych models --layers ARCH` lists them)"
+                    )
+    return list(dict.fromkeys(errors))
+
+
 def _source_or_none(source: Any) -> WeightSource | None:
     """The parsed spelling, or None when it is not one (the schema reports that)."""
     try:
@@ -155,6 +223,7 @@ def _absolutise(cfg: ExperimentConfig, base: Path) -> ExperimentConfig:
         return None if p is None else str(_resolve(p, base).resolve())
 
     cfg.base_dir = str(base.resolve())
+    cfg.data.valence = _valence_spelling(cfg.data.valence, base)
     if cfg.data.path is not None:
         cfg.data.path = res(cfg.data.path)
     for spec in cfg.pretrain.values():
@@ -194,6 +263,9 @@ def config_from_dict(
     except ValidationError as exc:
         errors.extend(_pydantic_errors(exc))
     errors.extend(_file_errors(raw, base))
+    if cfg is not None:
+        errors.extend(_value_errors(cfg, base))
+        errors.extend(_cam_layer_errors(cfg))
     if errors:
         n = len(errors)
         head = f"{source}: {n} problem{'s' if n > 1 else ''}"
