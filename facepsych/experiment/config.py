@@ -1,8 +1,9 @@
 """The study config: one YAML file describes the whole paradigm.
 
 ``facepsych.experiment.load_config(path)`` (:mod:`facepsych.experiment.loading`) reads the file
-with ``yaml.safe_load``, validates it with this module's typed pydantic schema and checks every
-file it names. All problems are reported at once, one line each, with the
+with a safe YAML loader (no duplicate keys, bounded alias expansion), validates it with this
+module's strict, typed pydantic schema (archs and their weights, names, CAM target included) and
+checks every file it names. All problems are reported at once, one line each, with the
 path of the offending value inside the config (``models[2].weights: file not found: …``), as a
 single :class:`~facepsych.errors.FacepsychError`.
 
