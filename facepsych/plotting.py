@@ -25,9 +25,10 @@ def colors(n: int) -> list:
 
 
 def save_figure(fig: plt.Figure, path: str | Path, *, tight_bbox: bool = True) -> Path:
-    """Write ``fig`` as a PNG at exactly ``path`` (110 dpi, folders created, atomically), close
-    it, return the path. The file name is kept as given: no suffix is added, so the path
-    returned is the path written; a folder is refused.
+    """Write ``fig`` at exactly ``path`` (110 dpi, folders created, atomically), close it,
+    return the path. The format follows the suffix where matplotlib writes it (``.pdf``,
+    ``.svg`` …), else PNG; no suffix is ever added, so the path returned is the path written.
+    A folder is refused.
 
     ``tight_bbox`` crops to the drawn content (``bbox_inches="tight"``); without it the figure
     keeps its own size (callers then run ``fig.tight_layout()`` first).
@@ -35,11 +36,13 @@ def save_figure(fig: plt.Figure, path: str | Path, *, tight_bbox: bool = True) -
     from facepsych.atomic import atomic_write
 
     path = Path(path)
+    suffix = path.suffix.lower().lstrip(".")
+    kind = suffix if suffix in fig.canvas.get_supported_filetypes() else "png"
     try:
         atomic_write(
             path,
             lambda tmp: fig.savefig(
-                tmp, format="png", dpi=110, bbox_inches="tight" if tight_bbox else None
+                tmp, format=kind, dpi=110, bbox_inches="tight" if tight_bbox else None
             ),
         )
     finally:

@@ -189,14 +189,19 @@ def _counts(tmp_path):
     return data
 
 
-@pytest.mark.parametrize("name", ["figure.png", "figure", "figure.pdf"])
-def test_fit_plot_is_written_at_exactly_the_printed_path(tmp_path, capsys, name):
-    """A plot path is a file, kept as given (no suffix added): the printed path exists."""
+@pytest.mark.parametrize(
+    ("name", "magic"),
+    [("figure.png", b"\x89PNG\r\n\x1a\n"), ("figure", b"\x89PNG\r\n\x1a\n"),
+     ("figure.v2", b"\x89PNG\r\n\x1a\n"), ("figure.pdf", b"%PDF")],
+)  # fmt: skip
+def test_fit_plot_is_written_at_exactly_the_printed_path(tmp_path, capsys, name, magic):
+    """A plot path is a file, kept as given (no suffix added): the printed path exists, in the
+    format its suffix names (PNG when it names none)."""
     plot = tmp_path / name
     code, stdout, _ = run(["fit", str(_counts(tmp_path)), "--bootstrap", "0", "--plot",
                            str(plot)], capsys)  # fmt: skip
     assert code == 0 and stdout.rstrip().endswith(f"-> {plot}")
-    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert plot.read_bytes().startswith(magic)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["counts.csv", name])
 
 
