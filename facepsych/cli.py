@@ -158,6 +158,9 @@ def train_cmd(
             help="Standardise each frozen feature (training mean / s.d.) before the head.",
         ),
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the run in a non-empty --out folder.")
+    ] = False,
 ) -> None:
     """Train a positive/negative valence head on frozen features; write a run folder."""
     from facepsych.train import TrainConfig
@@ -189,6 +192,7 @@ def train_cmd(
         reduction=reduction,
         config=config,
         excitation=_list_option(excitation),
+        force=force,
     )
     typer.echo(
         f"best epoch {result.best_epoch}: val_acc {result.best_val_acc:.3f} "
@@ -313,6 +317,8 @@ def fit_command(
             mat_variable, mat_level_col, mat_response_col, mat_levels, sheet,
         ))  # fmt: skip
         codes = "01"  # read_human has coded the responses
+    if plot is not None and plot.is_dir():  # a folder: the figure goes inside it
+        plot = plot / "fits.png"
     res = fit_table(
         data, method=method, function=function, bootstrap=bootstrap, group_by=_cols(group_by),
         seed=seed, response_codes=codes, out=out, plot=plot, ci_method=ci,

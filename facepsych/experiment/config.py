@@ -1,8 +1,9 @@
 """The study config: one YAML file describes the whole paradigm.
 
 ``facepsych.experiment.load_config(path)`` (:mod:`facepsych.experiment.loading`) reads the file
-with ``yaml.safe_load``, validates it with this module's typed pydantic schema and checks every
-file it names. All problems are reported at once, one line each, with the
+with a safe YAML loader (no duplicate keys, bounded alias expansion), validates it with this
+module's strict, typed pydantic schema (archs and their weights, names, CAM target included) and
+checks every file it names. All problems are reported at once, one line each, with the
 path of the offending value inside the config (``models[2].weights: file not found: …``), as a
 single :class:`~facepsych.errors.FacepsychError`.
 
@@ -40,7 +41,46 @@ EXCITATION_POSITIONS = ALEXNET_POSITIONS
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    """Unknown keys refused; values taken as written: an int is not ``true`` or ``"3"``, a bool
+    is not ``1`` or ``"yes"`` (a float field takes an int)."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, strict=True)
+
+
+def _as_tuple(value: Any) -> Any:
+    """YAML has lists, not tuples: a two-item list is the pair it spells."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _slug_or_error(value: str | None, what: str) -> str | None:
+    """Refuse a name that is empty or has no usable path characters (it names a folder)."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise ValueError(f"{what} must not be empty")
+    from facepsych.atomic import safe_name
+
+    try:
+        safe_name(value, what)
+    except FacepsychError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+def _arch_problem(arch: str, sources: list[str]) -> str | None:
+    """Why ``arch`` (with these weight spellings) cannot be built, or None."""
+    from facepsych.models.registry import PAPER_ARCHS, lookup, panel
+
+    known = (*PAPER_ARCHS, *panel())
+    if arch not in known:
+        return f"unknown arch {arch!r} (known: {', '.join(known)})"
+    for source in sources:
+        try:
+            if parse_weights(source).kind != "pretrained":
+                lookup(arch, source)
+        except FacepsychError as exc:
+            return str(exc)
+    return None
 
 
 def _as_list(value: Any) -> Any:
@@ -124,6 +164,14 @@ class PretrainSpec(_Strict):
     per_class: int = Field(40, ge=2, description="synthetic images per class")
     seed: int = 0
 
+    @field_validator("arch")
+    @classmethod
+    def _arch_known(cls, value: str) -> str:
+        problem = _arch_problem(value, [])
+        if problem:
+            raise ValueError(problem)
+        return value
+
 
 class ModelEntry(_Strict):
     """One line of the model grid: arch × weights × excitation × reduction × seeds."""
@@ -137,6 +185,18 @@ class ModelEntry(_Strict):
     hidden: int | None = Field(None, ge=1)
     options: dict[str, Any] = Field(default_factory=dict)
     training: TrainingOverrides | None = None
+
+    @model_validator(mode="after")
+    def _arch_known(self) -> ModelEntry:
+        problem = _arch_problem(self.arch, list(self.weights.values()))
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    @field_validator("name")
+    @classmethod
+    def _name_usable(cls, value: str | None) -> str | None:
+        return _slug_or_error(value, "model name")
 
     @field_validator("weights", mode="before")
     @classmethod
@@ -183,6 +243,15 @@ class ModelEntry(_Strict):
                         f"unknown excitation position {pos!r} ({', '.join(EXCITATION_POSITIONS)})"
                     )
         return value
+
+    @model_validator(mode="after")
+    def _excitation_arch(self) -> ModelEntry:
+        if any(self.excitation or []) and self.arch not in EXCITED_ARCHS:
+            raise ValueError(
+                f"excitation blocks are only available for {', '.join(EXCITED_ARCHS)}, "
+                f"not {self.arch!r}"
+            )
+        return self
 
     @field_validator("reduction", "seeds", mode="before")
     @classmethod
@@ -242,6 +311,11 @@ class ContinuumSource(_Strict):
     morph: MorphRecipe | None = None
     reverse: bool = False
     every: int = Field(1, ge=1)
+
+    @field_validator("name")
+    @classmethod
+    def _name_usable(cls, value: str | None) -> str | None:
+        return _slug_or_error(value, "continuum name")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ContinuumSource:
@@ -331,6 +405,11 @@ class FitSettings(_Strict):
         40, ge=1, description="pseudo trial count per level when fitting P(positive) by MLE"
     )
 
+    @field_validator("guess", "lapse", mode="before")
+    @classmethod
+    def _pair(cls, value: Any) -> Any:
+        return _as_tuple(value)
+
 
 class CamSettings(_Strict):
     enabled: bool = True
@@ -344,6 +423,16 @@ class CamSettings(_Strict):
     @classmethod
     def _layers_list(cls, value: Any) -> Any:
         return None if value is None else _as_list(value)
+
+    @field_validator("target")
+    @classmethod
+    def _target_known(cls, value: str) -> str:
+        text = value.strip()
+        if text not in ("positive", "predicted") and text not in ("0", "1"):
+            raise ValueError(
+                f"unknown target {value!r}; use 'positive', 'predicted' or a class index 0..1"
+            )
+        return value
 
 
 class AnalysisConfig(_Strict):
@@ -375,6 +464,11 @@ class ExperimentConfig(_Strict):
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     base_dir: str = Field(".", description="folder relative paths were resolved against")
+
+    @field_validator("name")
+    @classmethod
+    def _name_usable(cls, value: str) -> str:
+        return _slug_or_error(value, "name")
 
     def as_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

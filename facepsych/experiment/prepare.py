@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from facepsych.atomic import safe_name
 from facepsych.errors import FacepsychError
 from facepsych.experiment.cache import cached
 from facepsych.experiment.config import ContinuumSource, ExperimentConfig
@@ -128,18 +129,25 @@ def weight_hashes(sources: dict[str, str]) -> dict[str, str | None]:
 # ------------------------------------------------------------------------------------ stimuli
 
 
+def _slug(name: str) -> str:
+    return safe_name(name, "continuum name")
+
+
 def _continuum_folders(src: ContinuumSource, index: int, root: Path) -> list[tuple[str, Path]]:
-    """(name, folder) pairs of one stimuli.continua entry; materialises synthetic / morphs."""
+    """(name, folder) pairs of one stimuli.continua entry; materialises synthetic / morphs.
+
+    Every name is a safe path component (:func:`facepsych.atomic.safe_name`) before it names a
+    folder under ``root``: ``../../x`` is ``x``, so nothing is written outside the run."""
     if src.path is not None:
         path = Path(src.path)
         if (path / "manifest.csv").is_file() or any(path.glob("step_*.png")):
-            return [(src.name or path.name, path)]
+            return [(_slug(src.name or path.name), path)]
         subs = sorted(p for p in path.iterdir() if p.is_dir())
         subs = [p for p in subs if (p / "manifest.csv").is_file() or any(p.glob("step_*.png"))]
         if not subs:
             raise FacepsychError(f"stimuli.continua[{index}].path: no continuum folder in {path}")
         prefix = f"{src.name}-" if src.name else ""
-        return [(prefix + p.name, p) for p in subs]
+        return [(_slug(prefix + p.name), p) for p in subs]
     if src.synthetic is not None:
         from facepsych.synthetic import identity_name, write_synthetic_continuum
 
@@ -148,6 +156,7 @@ def _continuum_folders(src: ContinuumSource, index: int, root: Path) -> list[tup
         for k in range(syn.identities):
             ident = syn.first_identity + k
             name = f"{src.name}-{identity_name(ident)}" if src.name else identity_name(ident)
+            name = _slug(name)
             folder = root / name / "full"
             if not (folder / ".complete").is_file():
                 write_synthetic_continuum(
@@ -165,7 +174,7 @@ def _continuum_folders(src: ContinuumSource, index: int, root: Path) -> list[tup
     from facepsych.stimuli.morph import morph_files
 
     m = src.morph
-    name = src.name or f"morph-{index:02d}"
+    name = _slug(src.name or f"morph-{index:02d}")
     folder = root / name / "full"
     if not (folder / ".complete").is_file():
         morph_files(

@@ -72,7 +72,9 @@ def _as_config(config: str | Path | ExperimentConfig | dict) -> ExperimentConfig
 def default_out_dir(cfg: ExperimentConfig) -> Path:
     if cfg.output.dir:
         return Path(cfg.output.dir)
-    return Path("runs") / cfg.name
+    from facepsych.atomic import safe_name
+
+    return Path("runs") / safe_name(cfg.name, "config name")
 
 
 def compare_fits(predictions: pd.DataFrame, fits: pd.DataFrame, humans: Any) -> pd.DataFrame:

@@ -169,10 +169,9 @@ class _ImageFiles(Dataset):
         return len(self.files)
 
     def __getitem__(self, i):
-        from PIL import Image
+        from facepsych.data.images import read_rgb
 
-        with Image.open(self.files[i]) as im:
-            x = self.prep(im.convert("RGB"))
+        x = self.prep(read_rgb(self.files[i]))
         return x, int(self.labels[i])
 
 
