@@ -14,8 +14,9 @@ Data: ``"synthetic"`` renders the built-in lab in memory (identities from
 its accuracy reported per epoch.
 
 Multi-process data parallel: run under ``torchrun`` (``WORLD_SIZE`` > 1) and each process trains
-on its shard (``DistributedSampler``) with gradients averaged by DDP — gloo on CPU, nccl on GPUs.
-Rank 0 writes the checkpoint. Example::
+on its shard (``DistributedSampler``) with gradients averaged by DDP — nccl on ``cuda:LOCAL_RANK``,
+gloo with ``--device cpu`` or without a GPU (each CPU rank takes cores ÷ ranks-on-its-node
+threads). Rank 0 writes the checkpoint (and alone reports its SHA-256). Example::
 
     torchrun --nproc_per_node 2 -m facepsych.cli pretrain --task identity --arch alexnet \\
         --data synthetic --epochs 2 --image-size 64 --out face_alexnet.pth
@@ -405,7 +406,7 @@ def pretrain(
         import torch.distributed as dist
 
         dist.barrier()
-    sha = sha256_file(out)
+    sha = sha256_file(out) if rank == 0 else ""  # other nodes need not see rank 0's disk
     res = PretrainResult(
         out, sha, cfg.as_dict(), list(names), history, world, rank, time.time() - t0, net
     )
