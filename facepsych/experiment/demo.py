@@ -113,4 +113,4 @@ def run_demo(
     return run_experiment(
         cfg, out, workers=workers, resume=True, force=force, progress=progress, log=log,
         device=device,
-    )
+    )  # fmt: skip
