@@ -80,8 +80,8 @@ def test_weights_check_success_and_failure(tmp_path, capsys):
          "/no/such.pth\n"),
         (["weights", "check", "resnet9000", "random"], "error: unknown architecture "
          "'resnet9000'; use one of alexnet, vgg11, vgg13, vgg16, fe-alexnet, mobilenet_v2, "
-         "dlib-resnet or a torchvision classification model with `features` and `classifier` "
-         "(e.g. vgg19, efficientnet_b0)\n"),
+         "dlib-resnet, inception-resnet-v1, efficientnet-lite0 or a torchvision classification "
+         "model with `features` and `classifier` (e.g. vgg19, efficientnet_b0)\n"),
     ],
 )  # fmt: skip
 def test_user_errors_are_one_line_exit_2(argv, message, capsys):

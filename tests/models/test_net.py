@@ -142,8 +142,8 @@ def test_unfrozen_model_trains_everything_and_is_not_cacheable():
         (
             {"arch": "nonet"},
             "unknown architecture 'nonet'; use one of alexnet, vgg11, vgg13, vgg16, fe-alexnet, "
-            "mobilenet_v2, dlib-resnet or a torchvision classification model with `features` and "
-            "`classifier` (e.g. vgg19, efficientnet_b0)",
+            "mobilenet_v2, dlib-resnet, inception-resnet-v1, efficientnet-lite0 or a torchvision "
+            "classification model with `features` and `classifier` (e.g. vgg19, efficientnet_b0)",
         ),
         (
             {"arch": "alexnet", "excitation": ["pool5"]},
