@@ -125,7 +125,8 @@ def test_non_interactive_demo_prints_a_line_per_step(tmp_path):
         assert re.search(stamp + f"pre-training {name} done: val acc \\d\\.\\d{{3}} ", err, re.M)
     starts = re.findall(stamp + r"extracting features: \S+, \d+ img in 1 shard\(s\) on cpu$",
                         err, re.M)  # fmt: skip
-    ends = re.findall(stamp + r"extracted features: \S+, \d+ img in \d+\.\d s \(\d+ img/s\)$",
+    rate = r"\(\d+(?:\.\d)? img/s\)"
+    ends = re.findall(stamp + r"extracted features: \S+, \d+ img in \d+\.\d s " + rate + "$",
                       err, re.M)  # fmt: skip
     assert len(starts) == len(ends) >= 1
     assert "report: " in out

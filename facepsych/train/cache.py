@@ -461,12 +461,17 @@ def _extract_here(net, dataset, folder, meta, todo, batch_size, device, workers,
             if len(todo) > 1:
                 rate = (stop - start) / max(time.perf_counter() - t, 1e-9)
                 log(f"extracting features: shard {j + 1}/{len(todo)} ({stop - start} img, "
-                    f"{rate:.0f} img/s)")  # fmt: skip
+                    f"{_rate(rate)} img/s)")  # fmt: skip
     finally:
         bar.close()
     took = time.perf_counter() - t0
     log(f"extracted features: {net.arch}, {n_todo} img in {took:.1f} s "
-        f"({n_todo / max(took, 1e-9):.0f} img/s)")  # fmt: skip
+        f"({_rate(n_todo / max(took, 1e-9))} img/s)")  # fmt: skip
+
+
+def _rate(per_second: float) -> str:
+    """Images per second, one decimal below 10 (a VGG16 on a CPU does 0.9, not "1")."""
+    return f"{per_second:.1f}" if per_second < 10 else f"{per_second:.0f}"
 
 
 def extract_features(
