@@ -72,8 +72,12 @@ def prepare_data(cfg: ExperimentConfig) -> tuple[str, str, dict[str, Any]]:
 # --------------------------------------------------------------------------------- pretraining
 
 
-def prepare_weights(cfg: ExperimentConfig, *, log=print) -> tuple[dict[str, str], dict[str, Any]]:
-    """Map each ``pretrained:NAME`` source to ``file:PATH`` (pre-training on a cache miss)."""
+def prepare_weights(
+    cfg: ExperimentConfig, *, log=print, device: str = "auto"
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """Map each ``pretrained:NAME`` source to ``file:PATH`` (pre-training on ``device`` on a cache
+    miss). ``log`` gets one line when a pre-training starts, one per epoch (with val acc) and one
+    at its end (val acc, seconds)."""
     resolved: dict[str, str] = {}
     info: dict[str, Any] = {}
     used = {s for e in cfg.models for s in e.weights.values()}
@@ -93,7 +97,12 @@ def prepare_weights(cfg: ExperimentConfig, *, log=print) -> tuple[dict[str, str]
                 f"pre-training {name}: {spec.arch} on {spec.task} ({spec.data}), "
                 f"{spec.epochs} epochs"
             )
-            pretrain(out=tmp / "backbone.pth", progress=False, **spec.model_dump())
+            res = pretrain(
+                out=tmp / "backbone.pth", progress=False, device=device,
+                log=lambda line: log(f"pre-training {name}: {line}"), **spec.model_dump(),
+            )  # fmt: skip
+            acc = res.history[-1]["val_acc"] if res.history else float("nan")
+            log(f"pre-training {name} done: val acc {acc:.3f} ({res.seconds:.1f} s)")
 
         folder, hit = cached("pretrained", settings, build)
         ckpt = folder / "backbone.pth"

@@ -17,6 +17,7 @@ Order of work:
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import sys
 import time
@@ -40,6 +41,7 @@ from facepsych.experiment.prepare import (
     weight_hashes,
 )
 from facepsych.experiment.rundir import RunFolder, read_json, write_csv
+from facepsych.runtime import StepLog, resolve_device
 
 
 def _versions() -> dict[str, str]:
@@ -123,16 +125,30 @@ def run_experiment(
     progress: bool = True,
     report: bool = True,
     log=None,
+    device: str | None = None,
 ) -> Path:
-    """Run the study described by a config into ``out_dir``; return the run folder."""
-    log = log or (lambda msg: print(msg, file=sys.stderr))
+    """Run the study described by a config into ``out_dir``; return the run folder.
+
+    ``device`` (``auto`` | ``cpu`` | ``cuda[:N]``) overrides every cell's ``training.device``
+    (training, prediction and CAMs run there) and the pre-training's; the config fingerprint
+    and the cell ids do not change, so a run resumes on another device.
+
+    Off a terminal (a pipe, a file, ``nohup``, CI) the log lines carry the elapsed time
+    (:class:`facepsych.runtime.StepLog`) and the cells print one line each as they finish."""
+    steps = StepLog()
+    if log is None:
+        log = steps if steps.enabled else (lambda msg: print(msg, file=sys.stderr))
     t0 = time.time()
     if executor not in EXECUTORS:
         raise FacepsychError(f"unknown executor {executor!r} (choose {' or '.join(EXECUTORS)})")
     if workers < 1:
         raise FacepsychError(f"--workers must be >= 1, got {workers}")
+    if device is not None:
+        resolve_device(device)  # a wrong spelling, or cuda without a GPU: one line, before work
     cfg = _as_config(config_path_or_obj)
     cells = expand_grid(cfg)
+    if device is not None:
+        cells = [dataclasses.replace(c, training={**c.training, "device": device}) for c in cells]
     run = RunFolder(out_dir if out_dir is not None else default_out_dir(cfg))
     config_dict = cfg.as_dict()
     mode = run.prepare(config_dict, cfg.fingerprint(), resume=resume, force=force)
@@ -148,6 +164,7 @@ def run_experiment(
         "mode": mode,
         "executor": executor,
         "workers": workers,
+        "device": device or cfg.training.device,
     }
     old = run.read_manifest()
     if old and mode == "resume":
@@ -173,7 +190,9 @@ def run_experiment(
                 + (" …" if len(fix_info["unmatched"]) > 3 else "")
             )
     data_path, data_format, data_notes = prepare_data(cfg)
-    sources, pretrain_info = prepare_weights(cfg, log=log)
+    sources, pretrain_info = prepare_weights(
+        cfg, log=log, device=device or cfg.training.device or "auto"
+    )
     humans = prepare_humans(cfg, run)
     timings["prepare_s"] = time.time() - t
 
@@ -224,7 +243,9 @@ def run_experiment(
         CellTask(c, settings, stimulus_rows, weights_source=sources[c.weights_source]) for c in todo
     ]
     t = time.time()
-    with Progress(len(cells), run.path, enabled=progress, done=len(cells) - len(todo)) as prog:
+    with Progress(
+        len(cells), run.path, enabled=progress, done=len(cells) - len(todo), started=steps.t0
+    ) as prog:
         run_cells(run_cell, payloads, executor=executor, workers=workers, progress=prog)
     timings["cells_s"] = time.time() - t
 

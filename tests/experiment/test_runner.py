@@ -89,3 +89,27 @@ def test_report_rebuilds_from_the_folder_alone(tiny_run, tmp_path):
         hidden.rename(tiny_run)
     assert (copy / "report.html").is_file()
     assert len(list((copy / "figures").glob("*.png"))) >= 6
+
+
+def test_device_overrides_every_cell_and_keeps_the_fingerprint(tiny_config, tmp_path, monkeypatch):
+    import facepsych.experiment.runner as runner
+
+    seen = {}
+
+    def stop(task, payloads, **kwargs):
+        seen["devices"] = {p.cell.training["device"] for p in payloads}
+        seen["ids"] = [p.cell_id for p in payloads]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "run_cells", stop)
+    cfg = config_from_dict(tiny_config)
+    try:
+        runner.run_experiment(cfg, tmp_path / "r", device="cpu", progress=False, report=False)
+    except KeyboardInterrupt:
+        pass
+    assert seen["devices"] == {"cpu"}
+    assert seen["ids"] == [c.cell_id for c in expand_grid(cfg)]
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    assert manifest["device"] == "cpu"
+    assert manifest["config_fingerprint"] == cfg.fingerprint()
+    assert manifest["config"]["training"]["device"] == "auto"
