@@ -109,7 +109,7 @@ def _file_errors(raw: dict[str, Any], base: Path) -> list[str]:
                 check(f"stimuli.continua[{i}].morph.{key}", morph.get(key), "file")
     humans = raw.get("humans")
     if isinstance(humans, dict) and humans.get("source", "published") != "published":
-        check("humans.path", humans.get("path"), "file")
+        check("humans.path", humans.get("path"), "trial file or folder")
     analysis = raw.get("analysis")
     if isinstance(analysis, dict):
         check("analysis.fixations", analysis.get("fixations"), "file")
