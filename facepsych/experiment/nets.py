@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from facepsych.errors import FacepsychError
 from facepsych.experiment.summary import response_spans, series_labels
 from facepsych.psychophysics import Interval, diff_ci, mean_ci, parse_flags, usable_pse
 
@@ -48,55 +49,46 @@ ARCHITECTURE_CONFOUND = (
 
 def net_domain(arch: str, source: str, pretrain: dict[str, Any] | None = None) -> str:
     """``object`` / ``face`` / ``none`` (random) / ``?`` (a file the study cannot place)."""
-    kind, _, name = str(source).partition(":")
-    if kind == "random":
-        return "none"
-    if kind == "pretrained":
-        task = str(((pretrain or {}).get(name) or {}).get("task", "?"))
+    from facepsych.models import domain_of, parse_weights
+
+    src = parse_weights(str(source))
+    if src.kind == "pretrained":
+        task = str(((pretrain or {}).get(src.name) or {}).get("task", "?"))
         return {"identity": "face", "objects": "object"}.get(task, task)
     try:
-        from facepsych.models import domain_of  # the registry, where it knows the spelling
-    except ImportError:
-        domain_of = None
-    if domain_of is not None:
-        try:
-            found = domain_of(arch, source)
-        except Exception:  # noqa: BLE001 - a spelling the registry does not know
-            found = None
-        if found:
-            return str(found)
-    from facepsych.models.archs import PANEL
-
-    panel = PANEL.get(arch)
-    if panel is not None:
-        for w in panel.weights:
-            if w.name == source:
-                return w.domain
-    return {"imagenet": "object", "vggface": "face"}.get(kind, "?")
+        found = domain_of(arch, src.spelling)
+    except FacepsychError:  # an arch or spelling the registry does not know
+        found = None
+    return str(found) if found else "?"
 
 
 def net_source(arch: str, source: str, pretrained: dict[str, Any] | None = None) -> str:
     """Where a net's weights came from, in a few words."""
-    kind, _, name = str(source).partition(":")
-    if kind == "random":
+    from facepsych.models import lookup, parse_weights
+
+    src = parse_weights(str(source))
+    if src.kind == "random":
         return "seeded random initialisation"
-    if kind == "pretrained":
-        p = (pretrained or {}).get(name) or {}
+    if src.kind == "pretrained":
+        p = (pretrained or {}).get(src.name) or {}
         acc = p.get("final_val_acc")
         acc_text = "" if acc is None else f", val acc {acc:.2f}"
         return (
             f"lab pre-training on {p.get('task', '?')} ({p.get('classes', '?')} classes, "
             f"{p.get('epochs', '?')} epochs{acc_text})"
         )
-    from facepsych.models.archs import PANEL
+    try:
+        entry = lookup(arch, src.spelling)
+    except FacepsychError:
+        return src.label
+    known = entry.trained_on and entry.trained_on != "-"
+    return f"{entry.trained_on}; {entry.source}" if known else entry.source
 
-    panel = PANEL.get(arch)
-    for w in panel.weights if panel is not None else ():
-        if w.name == source:
-            return f"{w.trained_on}; package {w.package}"
-    if kind == "imagenet":
-        return "torchvision ImageNet file"
-    return f"{kind} {name.rsplit('/', 1)[-1]}".strip()
+
+def _is_random(source: str) -> bool:
+    from facepsych.models import parse_weights
+
+    return parse_weights(str(source)).kind == "random"
 
 
 def _nets(cells: list[dict[str, Any]]) -> pd.DataFrame:
@@ -156,9 +148,7 @@ def net_table(
         )
         v["flags"] = str(fit["flags"].iloc[0]) if len(fit) and "flags" in fit else ""
         values[key] = v
-    is_random = nets["weights_source"].astype(str).str.partition(":")[0].eq("random") | nets[
-        "weights"
-    ].astype(str).eq("random")
+    is_random = nets["weights_source"].map(_is_random) | nets["weights"].astype(str).eq("random")
     twin_of: dict[tuple, tuple] = {}
     for i, n in nets.iterrows():
         if is_random[i]:
