@@ -228,6 +228,21 @@ def line(r: dict) -> str:
     )
 
 
+def write_tables(rows, curves, levels, names, out: Path) -> None:
+    """``real_photos.csv`` (one row per net) and ``curves.csv`` (net, continuum, level, p),
+    rewritten after every net so that a stopped run keeps what it measured."""
+    from facepsych.atomic import atomic_csv
+
+    atomic_csv(out / "real_photos.csv", pd.DataFrame(rows))
+    long = [
+        {"net": name, "continuum": names[i], "level": lv, "p": P[i, j]}
+        for name, P in curves.items()
+        for i in range(P.shape[0])
+        for j, lv in enumerate(levels)
+    ]
+    atomic_csv(out / "curves.csv", pd.DataFrame(long))
+
+
 def plot(levels, curves: dict[str, np.ndarray], path: Path) -> None:
     import matplotlib
 
@@ -290,15 +305,8 @@ def main() -> None:
             rows.append(row)
             curves[f"{arch} {weights}"] = P
             print(line(row), flush=True)
+            write_tables(rows, curves, levels, [f.name for f in folders], args.out)
     table = pd.DataFrame(rows)
-    table.to_csv(args.out / "real_photos.csv", index=False)
-    long = [
-        {"net": name, "continuum": folders[i].name, "level": lv, "p": P[i, j]}
-        for name, P in curves.items()
-        for i in range(P.shape[0])
-        for j, lv in enumerate(levels)
-    ]
-    pd.DataFrame(long).to_csv(args.out / "curves.csv", index=False)
     plot(levels, curves, args.out / "mean_curves.png")
 
     gains = pretraining_gains(table)

@@ -97,3 +97,8 @@ def test_smoke_on_real_photos(bench, london_faces, facial_expressions, tmp_path)
     assert row["n_train"] + row["n_val"] == len(small.samples)
     assert 0 <= row["val_acc"] <= 1 and -1 <= row["rho"] <= 1
     assert (tmp_path / "runs" / "dlib-resnet-random" / "best.pt").is_file()
+    bench.write_tables([row], {"dlib-resnet random": P}, levels, ["001"], tmp_path)
+    table = pd.read_csv(tmp_path / "real_photos.csv")
+    assert list(table.arch) == ["dlib-resnet"] and table.val_acc[0] == pytest.approx(row["val_acc"])
+    curves = pd.read_csv(tmp_path / "curves.csv")
+    assert len(curves) == 21 and np.allclose(curves.p, P[0])
