@@ -11,6 +11,8 @@ twin (``random``, same arch):
    feature standardiser (z − mean) / s.d. fitted on the training features (random twins' features
    live on other scales than pre-trained ones), Adam (``--lr``, default 1e-3: the head is trained
    from scratch on ~1.1k photos), batch 128, ``--epochs`` (default 40), best validation epoch;
+   the feature cache is float32 (the random object twins' activations vanish to ~1e-9, below
+   float16's range);
 2. the 40 London identities are morphed neutral → smiling (21 steps, levels 0…1; landmarks:
    dlib 68-point detection on both photos, B similarity-aligned onto A), cached in
    ``--continua`` and reused between runs, cut to face chips on each frame's own landmarks;
@@ -28,7 +30,8 @@ Writes ``OUT/real_photos.csv`` (one row per net), ``OUT/curves.csv`` (P per cont
 net), ``OUT/mean_curves.png`` and the run folders under ``OUT/runs``.
 
     OMP_NUM_THREADS=1 python benchmarks/real_photos.py [--nets dlib-resnet ...] [--epochs 40]
-        [--identities 40] [--out /tmp/real_photos] [--continua DIR] [--threads 1]
+        [--identities 40] [--which both|pretrained|random] [--lr 1e-3] [--out /tmp/real_photos]
+        [--continua DIR] [--cache DIR] [--threads 1]
 """
 
 from __future__ import annotations
@@ -186,8 +189,8 @@ def run_net(arch, weights, dataset, levels, chips, out: Path, args) -> tuple[dic
 
     spec = {"arch": arch, "weights": weights, "hidden": HIDDEN, "seed": 0, "standardize": True}
     config = TrainConfig(
-        epochs=args.epochs, lr=args.lr, standardize=True, cache_dir=str(args.cache), workers=0,
-        progress=False,
+        epochs=args.epochs, lr=args.lr, standardize=True, cache_dir=str(args.cache),
+        cache_dtype="float32", workers=0, progress=False,
     )  # fmt: skip
     run_dir = out / "runs" / f"{arch}-{weights}"
     t0 = time.perf_counter()
@@ -263,6 +266,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nets", nargs="+", default=list(NETS), choices=list(NETS))
     parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--which", choices=("both", "pretrained", "random"), default="both")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--identities", type=int, default=40)
     parser.add_argument("--out", type=Path, default=Path("/tmp/real_photos"))
@@ -300,7 +304,8 @@ def main() -> None:
 
     rows, curves = [], {}
     for arch in args.nets:
-        for weights in (NETS[arch], "random"):
+        for weights in {"both": (NETS[arch], "random"), "pretrained": (NETS[arch],),
+                        "random": ("random",)}[args.which]:  # fmt: skip
             row, P = run_net(arch, weights, dataset, levels, chips, args.out, args)
             rows.append(row)
             curves[f"{arch} {weights}"] = P
