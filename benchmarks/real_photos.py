@@ -321,7 +321,7 @@ def main() -> None:
             f"  {g.arch:<20} {g.domain:<7} Δ val acc {g.d_val_acc:+.3f}  Δ rho {g.d_rho:+.3f}  "
             f"Δ PSE {g.d_pse:+.3f}  Δ usable fits {g.d_usable_fit:+.2f}"
         )
-    for domain in ("object", "face"):
+    for domain in ("object", "face") if not gains.empty else ():
         part = gains[gains.domain == domain]
         if not part.empty:
             print(
