@@ -22,8 +22,10 @@ Layout of ``<cache_dir>/<key[:32]>/``:
 Shards can be written by different processes or machines (:mod:`facepsych.train.sharded`); a
 per-shard lock file keeps two local writers off the same shard. Readers open the shards with
 ``numpy.load(mmap_mode="r")`` and gather rows per batch, so memory use does not grow with N.
-float16 keeps 11 significant bits (relative error ≤ 2⁻¹¹ ≈ 4.9e-4); values beyond ±65504 are
-refused with a message suggesting ``float32``.
+float16 keeps 11 significant bits (relative error ≤ 2⁻¹¹ ≈ 4.9e-4) between ±6.1e-5 and ±65504;
+values beyond ±65504, and nonzero batches whose largest |value| is below 6.1e-5 (float16's
+subnormal range, where the bits run out and values under 6e-8 become 0), are refused with a
+message suggesting ``float32``.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ CACHE_FORMAT = "npy-shards"
 CACHE_DTYPES = ("float16", "float32")
 DEFAULT_SHARD_SIZE = 4096
 _F16_MAX = float(np.finfo(np.float16).max)
+_F16_TINY = float(np.finfo(np.float16).tiny)
 
 
 def backbone_sha256(net: torch.nn.Module) -> str:
@@ -302,6 +305,11 @@ def write_shard(
                 if dtype == "float16" and float(feats.abs().max()) > _F16_MAX:
                     raise FacepsychError(
                         f"{net.arch}: features exceed the float16 range (±65504); "
+                        "use the float32 feature cache (cache_dtype float32)"
+                    )
+                if dtype == "float16" and 0 < float(feats.abs().max()) < _F16_TINY:
+                    raise FacepsychError(
+                        f"{net.arch}: features are below the float16 range (|z| < 6.1e-5); "
                         "use the float32 feature cache (cache_dtype float32)"
                     )
                 if arr is None:

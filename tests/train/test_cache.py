@@ -142,6 +142,18 @@ def test_features_beyond_the_float16_range_are_refused(striped_ds, cache_dir):
         cached_features(big, striped_ds, cache_dir, progress=False)
 
 
+def test_features_below_the_float16_range_are_refused(striped_ds, cache_dir):
+    # a random twin whose activations vanish (~1e-9) would be cached as zeros in float16
+    tiny = build_model("alexnet", hidden=8, seed=0, image_size=64)
+    with torch.no_grad():
+        tiny.features[10].weight.mul_(1e-7)
+        tiny.features[10].bias.fill_(1e-7)
+    with pytest.raises(FacepsychError, match=r"features are below the float16 range .*float32"):
+        cached_features(tiny, striped_ds, cache_dir, progress=False)
+    cf = cached_features(tiny, striped_ds, cache_dir, progress=False, dtype="float32")
+    assert 0 < float(cf.features.abs().max()) < 6.1e-5
+
+
 def test_backbone_hash_tracks_weights(net):
     before = backbone_sha256(net)
     other = build_model("alexnet", hidden=8, seed=0, image_size=64)
