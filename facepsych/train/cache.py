@@ -22,10 +22,13 @@ Layout of ``<cache_dir>/<key[:32]>/``:
 Shards can be written by different processes or machines (:mod:`facepsych.train.sharded`); a
 per-shard lock file keeps two local writers off the same shard. Readers open the shards with
 ``numpy.load(mmap_mode="r")`` and gather rows per batch, so memory use does not grow with N.
-float16 keeps 11 significant bits (relative error ≤ 2⁻¹¹ ≈ 4.9e-4) between ±6.1e-5 and ±65504;
-values beyond ±65504, and nonzero batches whose largest |value| is below 6.1e-5 (float16's
-subnormal range, where the bits run out and values under 6e-8 become 0), are refused with a
-message suggesting ``float32``.
+float16 keeps 11 significant bits (relative error ≤ 2⁻¹¹ ≈ 4.9e-4) between ±6.1e-5 and ±65504.
+Backbones whose features are tiny (random twins of batch-normalised nets give |z| ≈ 1e-9, which
+float16 would flush to 0) are stored scaled by an exact power of two, ``2**scale_exp`` per shard
+(recorded in the shard's json, chosen from its first batch so that its largest |z| lands near
+2¹⁰; 0 when that largest |z| is at least 2⁻⁴), and unscaled on reading, so their relative
+precision is the same as for ordinary features. Values that still fall beyond ±65504 or below
+6.1e-5 after scaling are refused with a message suggesting ``float32``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import math
 import os
 import shutil
 import time
@@ -157,6 +161,7 @@ class FeatureStore:
         self.key, self.dim, self.failed = done["key"], int(done["dim"]), list(done["failed"])
         self.ids: list[str] = []
         self._shards: list[tuple[Path, np.dtype, int, tuple[int, int], int] | None] = []
+        self._unscale: list[float] = []
         dtypes = set()
         offsets = [0]
         for k in range(int(done["shards"])):
@@ -170,10 +175,12 @@ class FeatureStore:
                 if arr.ndim != 2 or arr.shape[1] != self.dim or arr.shape[0] < rows:
                     raise FacepsychError(f"{self.folder}: shard {k} has shape {arr.shape}")
                 self._shards.append((path, arr.dtype, int(arr.offset), arr.shape, rows))
+                self._unscale.append(2.0 ** -int(info.get("scale_exp", 0)))
                 dtypes.add(str(arr.dtype))
                 del arr
             else:
                 self._shards.append(None)
+                self._unscale.append(1.0)
             self.ids += list(info["ids"])
             offsets.append(offsets[-1] + rows)
         if len(self.ids) != int(done["n"]):
@@ -215,6 +222,8 @@ class FeatureStore:
             local = rows[sel] - self._offsets[k]
             order = np.argsort(local, kind="stable")  # ascending reads from the memory map
             out[sel[order]] = self._map(int(k))[local[order]]
+            if self._unscale[int(k)] != 1.0:
+                out[sel] *= self._unscale[int(k)]
         return torch.from_numpy(out)
 
 
@@ -271,6 +280,27 @@ def _partial_state(folder: Path, k: int, start: int, stop: int, dtype: str):
     return state, arr
 
 
+def float16_scale_exp(largest: float) -> int:
+    """The power of two ``e`` that float16 storage multiplies features by: 0 for ordinary
+    features (largest |z| ≥ 2⁻⁴), else the ``e`` that puts the largest |z| near 2¹⁰."""
+    if not largest > 0 or largest >= 2.0**-4:
+        return 0
+    return int(min(10 - math.ceil(math.log2(largest)), 120))
+
+
+def _check_float16_range(arch: str, largest: float) -> None:
+    if largest > _F16_MAX:
+        raise FacepsychError(
+            f"{arch}: features exceed the float16 range (±65504); "
+            "use the float32 feature cache (cache_dtype float32)"
+        )
+    if 0 < largest < _F16_TINY:
+        raise FacepsychError(
+            f"{arch}: features are below the float16 range (|z| < 6.1e-5); "
+            "use the float32 feature cache (cache_dtype float32)"
+        )
+
+
 def write_shard(
     net,
     dataset: FaceDataset,
@@ -302,16 +332,11 @@ def write_shard(
         )
         for batch, (kept, feats, failed) in zip(batches, stream, strict=True):
             if feats is not None:
-                if dtype == "float16" and float(feats.abs().max()) > _F16_MAX:
-                    raise FacepsychError(
-                        f"{net.arch}: features exceed the float16 range (±65504); "
-                        "use the float32 feature cache (cache_dtype float32)"
-                    )
-                if dtype == "float16" and 0 < float(feats.abs().max()) < _F16_TINY:
-                    raise FacepsychError(
-                        f"{net.arch}: features are below the float16 range (|z| < 6.1e-5); "
-                        "use the float32 feature cache (cache_dtype float32)"
-                    )
+                if dtype == "float16":
+                    if "scale_exp" not in state:
+                        state["scale_exp"] = float16_scale_exp(float(feats.abs().max()))
+                    feats = feats * 2.0 ** state["scale_exp"]
+                    _check_float16_range(net.arch, float(feats.abs().max()))
                 if arr is None:
                     shape = (stop - start, int(feats.shape[1]))
                     arr = np.lib.format.open_memmap(part_npy, mode="w+", dtype=dtype, shape=shape)
@@ -329,6 +354,8 @@ def write_shard(
             del arr
             os.replace(part_npy, _shard(folder, k, ".npy"))
         info = {"start": start, "stop": stop, "rows": rows, "ids": state["ids"]}
+        if state.get("scale_exp"):
+            info["scale_exp"] = int(state["scale_exp"])
         write_json(_shard(folder, k, ".json"), info | {"failed": state["failed"]})
         part_json.unlink(missing_ok=True)
 

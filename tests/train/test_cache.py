@@ -142,16 +142,29 @@ def test_features_beyond_the_float16_range_are_refused(striped_ds, cache_dir):
         cached_features(big, striped_ds, cache_dir, progress=False)
 
 
-def test_features_below_the_float16_range_are_refused(striped_ds, cache_dir):
+def test_tiny_features_keep_their_precision_in_float16(striped_ds, cache_dir):
     # a random twin whose activations vanish (~1e-9) would be cached as zeros in float16
     tiny = build_model("alexnet", hidden=8, seed=0, image_size=64)
     with torch.no_grad():
         tiny.features[10].weight.mul_(1e-7)
         tiny.features[10].bias.fill_(1e-7)
-    with pytest.raises(FacepsychError, match=r"features are below the float16 range .*float32"):
-        cached_features(tiny, striped_ds, cache_dir, progress=False)
-    cf = cached_features(tiny, striped_ds, cache_dir, progress=False, dtype="float32")
-    assert 0 < float(cf.features.abs().max()) < 6.1e-5
+    exact = cached_features(tiny, striped_ds, cache_dir, progress=False, dtype="float32").features
+    assert 0 < float(exact.abs().max()) < 6.1e-5
+    half = cached_features(tiny, striped_ds, cache_dir, progress=False).features
+    # stored scaled by a power of two and unscaled on reading: float16's relative precision
+    nonzero = exact.abs() > 0
+    assert nonzero.any() and (half[nonzero] != 0).all()
+    rel = ((half - exact).abs() / exact.abs().clamp_min(1e-30))[nonzero]
+    assert float(rel.max()) <= 2.0**-11
+
+
+def test_float16_scale_exponent_leaves_ordinary_features_alone():
+    from facepsych.train.cache import float16_scale_exp
+
+    assert float16_scale_exp(0.0) == 0
+    assert float16_scale_exp(3.5) == 0 and float16_scale_exp(2.0**-4) == 0
+    e = float16_scale_exp(1e-9)
+    assert 2.0**9 < 1e-9 * 2.0**e <= 2.0**10
 
 
 def test_backbone_hash_tracks_weights(net):
