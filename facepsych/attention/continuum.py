@@ -149,6 +149,8 @@ def cam_images(
 def _load_rgb(path):
     from PIL import Image, UnidentifiedImageError
 
+    if isinstance(path, Image.Image):  # a frame already in memory (e.g. a face chip)
+        return path.convert("RGB")
     try:
         with Image.open(path) as img:
             return img.convert("RGB")
