@@ -12,7 +12,7 @@ functions fitted against the published human reference, LayerCAM region shares c
 
 - ``quick``: the real panel with its twins, alexnet's random control (and alexnet ImageNet when
   torchvision's file is there), one seed, on a smaller lab set (32 identities × 12 images,
-  4 continua); no lab pre-training (the costliest step, whose backbones mean least).
+  4 continua × 11 steps); no lab pre-training (the costliest step, whose backbones mean least).
 - ``scale="tiny"``: a seconds-long version for tests (tiny counts, 1 epoch, 5-step continua,
   dlib-resnet as the one panel net with its twin); its report says so in the scale table.
 - Without the ``[real]`` packages the panel is dropped and :func:`panel_notice` is the one line
@@ -131,7 +131,7 @@ def _quick(raw: dict[str, Any]) -> None:
                             if parse_weights(v).kind in ("random", "imagenet")}  # fmt: skip
     _prune_pretrain(raw)
     raw["data"]["synthetic"].update({"identities": 32, "images_per_identity": 12})
-    raw["stimuli"]["continua"][0]["synthetic"]["identities"] = 4
+    raw["stimuli"]["continua"][0]["synthetic"].update({"identities": 4, "steps": 11})
     drop = ("pre-training", "pre-training data", "seeds per model", "valence training set",
             "continua", "networks")  # fmt: skip
     raw["notes"]["scale"] = [r for r in raw["notes"]["scale"] if r["setting"] not in drop] + [
@@ -140,8 +140,8 @@ def _quick(raw: dict[str, Any]) -> None:
          "paper": "alexnet, vgg11, vgg13, vgg16, fe-alexnet"},
         {"setting": "valence training set (--quick)", "this_run": "lab faces, 32 identities × 12 "
          "images, frontal on plain grey", "paper": "AffectNet (~290 k photographs)"},
-        {"setting": "continua (--quick)", "this_run": "4 held-out lab identities × 21 steps",
-         "paper": "morph continua of photographs × 21 steps"},
+        {"setting": "continua (--quick)", "this_run": "4 held-out lab identities × 11 steps "
+         "(the human task's 11 levels)", "paper": "morph continua of photographs × 21 steps"},
         {"setting": "seeds per model (--quick)", "this_run": 1, "paper": 1},
     ]  # fmt: skip
 
