@@ -10,7 +10,7 @@ on frozen features, continua judged in the full / eyes / nose / mouth conditions
 functions fitted against the published human reference, LayerCAM region shares computed and
 ``report.html`` written. Which weights were found is stated in the report's scale notes.
 
-- ``quick``: the real panel with its twins, alexnet's random control (and alexnet ImageNet when
+- ``quick``: the real panel with its twins (and alexnet ImageNet with its twin when
   torchvision's file is there), one seed, on a smaller lab set (32 identities × 12 images,
   4 continua × 11 steps); no lab pre-training (the costliest step, whose backbones mean least).
 - ``scale="tiny"``: a seconds-long version for tests (tiny counts, 1 epoch, 5-step continua,
@@ -35,7 +35,7 @@ from facepsych.models.sources import parse_weights
 SCALES = ("default", "tiny")
 #: The real panel of the demo (weights from installed packages) and what ``--quick`` keeps.
 PANEL_ARCHS = ("mobilenet_v2", "dlib-resnet")
-QUICK_ARCHS = ("mobilenet_v2", "dlib-resnet", "alexnet")
+QUICK_ARCHS = ("mobilenet_v2", "dlib-resnet", "alexnet")  # alexnet only with ImageNet weights
 TINY_PANEL = ("dlib-resnet",)
 #: The paper's archs whose object-based weights become torchvision's ImageNet file when cached.
 IMAGENET_ARCHS = ("alexnet", "fe-alexnet")
@@ -126,23 +126,37 @@ def _quick(raw: dict[str, Any]) -> None:
     raw["name"] = raw["name"] + "-quick"
     _first_entries(raw, QUICK_ARCHS)
     for m in raw["models"]:
-        if m["arch"] == "alexnet":  # its random control (and ImageNet weights when found)
+        if m["arch"] == "alexnet":  # ImageNet + random twin when torchvision's file is there
             m["weights"] = {k: v for k, v in m["weights"].items()
                             if parse_weights(v).kind in ("random", "imagenet")}  # fmt: skip
+    raw["notes"]["control"] = next(
+        ({**m, "weights": {"random": "random"}} for m in raw["models"] if m["arch"] == "alexnet"),
+        None,
+    )
+    raw["models"] = [
+        m for m in raw["models"]
+        if m["arch"] != "alexnet" or any(parse_weights(v).kind == "imagenet"
+                                         for v in m["weights"].values())
+    ]  # fmt: skip
     _prune_pretrain(raw)
     raw["data"]["synthetic"].update({"identities": 32, "images_per_identity": 12})
     raw["stimuli"]["continua"][0]["synthetic"].update({"identities": 4, "steps": 11})
     drop = ("pre-training", "pre-training data", "seeds per model", "valence training set",
-            "continua", "networks")  # fmt: skip
+            "continua", "networks", "control", "image size")  # fmt: skip
+    if not any(m["arch"] == "alexnet" for m in raw["models"]):
+        drop += ("object-based weights (alexnet)",)
     raw["notes"]["scale"] = [r for r in raw["notes"]["scale"] if r["setting"] not in drop] + [
         {"setting": "networks (--quick)", "this_run": "mobilenet_v2 and dlib-resnet, each with "
-         "its random twin, and alexnet's random control; no lab pre-training, no fe-alexnet",
+         "its random twin (alexnet ImageNet + twin too when torchvision's file is cached); no "
+         "lab pre-training, no fe-alexnet",
          "paper": "alexnet, vgg11, vgg13, vgg16, fe-alexnet"},
         {"setting": "valence training set (--quick)", "this_run": "lab faces, 32 identities × 12 "
          "images, frontal on plain grey", "paper": "AffectNet (~290 k photographs)"},
         {"setting": "continua (--quick)", "this_run": "4 held-out lab identities × 11 steps "
          "(the human task's 11 levels)", "paper": "morph continua of photographs × 21 steps"},
         {"setting": "seeds per model (--quick)", "this_run": 1, "paper": 1},
+        {"setting": "control (--quick)", "this_run": "the random twin of each real network",
+         "paper": "none"},
     ]  # fmt: skip
 
 
@@ -192,6 +206,10 @@ def demo_config(*, quick: bool = False, scale: str = "default") -> dict[str, Any
     missing = missing_packages(raw)
     if missing:
         _drop_panel(raw, missing)
+        if not raw["models"]:  # --quick without the panel: alexnet's random control runs
+            raw["models"] = [raw["notes"].get("control") or
+                             {"arch": "alexnet", "weights": {"random": "random"}}]  # fmt: skip
+    raw["notes"].pop("control", None)
     raw["notes"]["missing_packages"] = missing
     return raw
 

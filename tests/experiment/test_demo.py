@@ -27,10 +27,9 @@ def test_demo_config_is_packaged_and_valid(no_imagenet_alexnet):
     tiny = config_from_dict(demo_config(scale="tiny"), base_dir=demo_config_path().parent)
     panel = {"mobilenet_v2", "dlib-resnet"}
     assert {c.arch for c in expand_grid(full)} == {"alexnet", "fe-alexnet"} | panel
-    assert {c.arch for c in expand_grid(quick)} == {"alexnet"} | panel
+    assert {c.arch for c in expand_grid(quick)} == panel  # alexnet only with ImageNet weights
     assert {c.arch for c in expand_grid(tiny)} == {"alexnet", "fe-alexnet", "dlib-resnet"}
-    assert set(full.pretrain) == {"object-alexnet", "face-alexnet", "object-alexnet-s1",
-                                  "face-alexnet-s1"}  # fmt: skip
+    assert set(full.pretrain) == {"object-alexnet", "face-alexnet"}
     assert quick.pretrain == {}  # --quick trains no lab backbone
     for cfg in (full, quick, tiny):
         cells = expand_grid(cfg)
@@ -49,7 +48,6 @@ def test_demo_config_is_packaged_and_valid(no_imagenet_alexnet):
         }  # fmt: skip
         fe = [c for c in cells if c.arch == "fe-alexnet"]
         assert fe and all(c.excitation == ("pool5",) and c.reduction == 16 for c in fe)
-    assert {c.weights for c in expand_grid(quick) if c.arch == "alexnet"} == {"random"}
     assert full.stimuli.conditions == ["full", "eyes", "nose", "mouth"]
     assert full.humans.source == "published"
     # every scale reduction is stated next to the paper's value, the VGG cut among them
@@ -76,7 +74,7 @@ def test_demo_uses_torchvision_imagenet_alexnet_when_cached(monkeypatch, tmp_pat
     objects = {c.weights_source for c in cells if c.arch in ("alexnet", "fe-alexnet")
                and c.weights == "object"}  # fmt: skip
     assert objects == {"imagenet"}
-    assert set(cfg.pretrain) == {"face-alexnet", "face-alexnet-s1"}
+    assert set(cfg.pretrain) == {"face-alexnet"}
     note = next(r for r in raw["notes"]["scale"] if r["setting"].startswith("object-based"))
     assert note["this_run"] == f"torchvision ImageNet AlexNet, found at {found}"
     assert raw["notes"]["weights_found"] == {"alexnet:imagenet": str(found)}
@@ -92,7 +90,7 @@ def no_real_packages(monkeypatch):
     monkeypatch.setattr(packaged, "hub_copy", lambda weights: None)
 
 
-def test_demo_without_the_real_packages_says_so_in_one_line(no_real_packages):
+def test_demo_without_the_real_packages_says_so_in_one_line(no_real_packages, no_imagenet_alexnet):
     from facepsych.experiment.demo import panel_notice
 
     raw = demo_config(quick=True)
@@ -107,7 +105,9 @@ def test_demo_without_the_real_packages_says_so_in_one_line(no_real_packages):
     assert panel_notice({}) is None
 
 
-def test_demo_without_the_real_packages_runs_the_rest(no_real_packages, tmp_path, capsys):
+def test_demo_without_the_real_packages_runs_the_rest(
+    no_real_packages, no_imagenet_alexnet, tmp_path, capsys
+):
     from facepsych.cli import main
 
     out = tmp_path / "demo"
@@ -129,7 +129,7 @@ def test_unknown_scale():
 
 
 @pytest.mark.slow
-def test_demo_quick_tiny_end_to_end(tmp_path, capsys):
+def test_demo_quick_tiny_end_to_end(no_imagenet_alexnet, tmp_path, capsys):
     from facepsych.cli import main
 
     out = tmp_path / "demo"
@@ -142,11 +142,11 @@ def test_demo_quick_tiny_end_to_end(tmp_path, capsys):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["pretrained"] == {}
     preds = pd.read_csv(out / "predictions.csv")
-    # 3 cells (dlib-resnet × dlib, random; alexnet × random) × 2 continua × 4 conditions × 5 steps
-    assert len(preds) == 3 * 2 * 4 * 5
+    # 2 cells (dlib-resnet × dlib, random) × 2 continua × 4 conditions × 5 steps
+    assert len(preds) == 2 * 2 * 4 * 5
     assert set(preds["condition"]) == {"full", "eyes", "nose", "mouth"}
     assert set(zip(preds["arch"], preds["domain"], strict=True)) == {
-        ("dlib-resnet", "face"), ("dlib-resnet", "none"), ("alexnet", "none")
+        ("dlib-resnet", "face"), ("dlib-resnet", "none")
     }  # fmt: skip
     for name in ("fits.csv", "regions.csv"):
         assert "domain" in pd.read_csv(out / name).columns
