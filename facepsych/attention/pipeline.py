@@ -138,7 +138,7 @@ def run_cams(
             )
     from facepsych.data import FaceCropper, crop_of_run, parse_crop
 
-    if crop is None and (Path(run_dir) / "config.json").is_file():
+    if crop is None and run_dir is not None and (Path(run_dir) / "config.json").is_file():
         from facepsych.train.runs import read_run_config
 
         crop = crop_of_run(read_run_config(run_dir))
