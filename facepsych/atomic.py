@@ -9,6 +9,8 @@ mistake.
 - Folders: :func:`staged_folder` yields a sibling temp folder; on success it swaps it with the
   target in one ``renameat2(RENAME_EXCHANGE)`` (two renames where the system lacks it) and
   removes the old content; on failure the target is untouched and the temp folder removed.
+  Temp folders a killed writer left (``.NAME.staging-PID-*``) go with the next write to that
+  target (:func:`remove_stale_staging`).
 - Inputs: :func:`refuse_overlap` refuses an output equal to, inside or containing an input.
 - Locks: :func:`lock_folder` holds an exclusive ``flock`` on ``<folder>/.facepsych.lock``; a
   second writer of the same folder fails at once with one line. The file goes on release (and
@@ -214,6 +216,43 @@ def _carry(src: Path, dst: Path) -> None:
         link(str(src), str(dst))
 
 
+def staging_prefix(target: str | os.PathLike) -> str:
+    """``.NAME.staging-PID-``: the temp folders of a write to ``target`` carry their writer."""
+    return f".{Path(target).name}.staging-{os.getpid()}-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def remove_stale_staging(target: str | os.PathLike) -> list[Path]:
+    """Remove the staging folders a killed writer left beside ``target``
+    (``.NAME.staging-PID-*`` whose process is gone, or without a PID); a live writer's are
+    kept. Returns the removed paths."""
+    target = Path(target)
+    prefix = f".{target.name}.staging-"
+    removed = []
+    try:
+        siblings = list(target.parent.iterdir())
+    except OSError:
+        return removed
+    for entry in siblings:
+        if not entry.name.startswith(prefix) or not entry.is_dir() or entry.is_symlink():
+            continue
+        pid = re.match(r"(\d+)-", entry.name[len(prefix) :])
+        if pid is not None and (int(pid.group(1)) == os.getpid() or _alive(int(pid.group(1)))):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
 @contextlib.contextmanager
 def staged_folder(
     target: str | os.PathLike,
@@ -253,8 +292,9 @@ def staged_folder(
             "empty folder (nothing was written)"
         )
     ensure_folder(target.parent)
+    remove_stale_staging(target)
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=staging_prefix(target), dir=target.parent))
         os.chmod(tmp, 0o777 & ~_UMASK)
     except OSError as exc:
         raise os_error(exc, target) from None

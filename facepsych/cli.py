@@ -28,6 +28,50 @@ app = typer.Typer(
 weights_app = typer.Typer(no_args_is_help=True, help="Check or fetch pre-trained weight files.")
 app.add_typer(weights_app, name="weights")
 
+#: Commands that run a network: the global ``--threads`` is applied to torch before them.
+NETWORK_COMMANDS = ("train", "predict", "cam", "pretrain", "run", "demo", "weights", "models")
+DeviceOpt = Annotated[
+    str, typer.Option("--device", help="auto (the first CUDA GPU if any) | cpu | cuda[:N]")
+]
+StudyDeviceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--device", help="auto | cpu | cuda[:N] for every cell (default: training.device)."
+    ),
+]
+
+
+def _check_device(name: str) -> str:
+    """``name`` unchanged once it names a device that exists here (else a one-line error)."""
+    from facepsych.runtime import resolve_device
+
+    resolve_device(name)
+    return name
+
+
+@app.callback()
+def global_options(
+    ctx: typer.Context,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads",
+            help="Torch threads per process (default $FACEPSYCH_THREADS, else cores / workers).",
+        ),
+    ] = None,
+) -> None:
+    """Computational psychophysics of face-emotion CNNs (Ying, Li & Chen 2023, arXiv:2310.13674)."""
+    import os
+
+    from facepsych.runtime import THREADS_ENV, resolve_threads
+
+    if threads is not None:  # inherited by pre-training ranks and the runner's worker processes
+        os.environ[THREADS_ENV] = str(resolve_threads(threads))
+    if ctx.invoked_subcommand in NETWORK_COMMANDS:
+        from facepsych.runtime import apply_threads
+
+        apply_threads()
+
 
 # ---- models and weights
 
@@ -152,13 +196,19 @@ def train_cmd(
             "~/.cache/facepsych)."
         ),
     ] = None,
-    device: Annotated[str, typer.Option(help="cpu | cuda | auto")] = "cpu",
+    device: DeviceOpt = "auto",
+    cache_dtype: Annotated[
+        str, typer.Option(help="Feature cache on disk: float16 (memory-mapped) | float32.")
+    ] = "float16",
     standardize: Annotated[
         bool,
         typer.Option(
             "--standardize",
             help="Standardise each frozen feature (training mean / s.d.) before the head.",
         ),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the run in a non-empty --out folder.")
     ] = False,
     crop: Annotated[
         str, typer.Option(help="face (aligned chip on the eye landmarks) | none; recorded.")
@@ -168,6 +218,7 @@ def train_cmd(
     from facepsych.train import TrainConfig
     from facepsych.train.recipes import train_from_path
 
+    _check_device(device)
     config = TrainConfig(
         epochs=epochs,
         batch_size=batch_size,
@@ -179,6 +230,7 @@ def train_cmd(
         cache=not no_cache,
         cache_dir=str(cache_dir) if cache_dir else None,
         device=device,
+        cache_dtype=cache_dtype,
         standardize=standardize,
     )
     result = train_from_path(
@@ -194,6 +246,7 @@ def train_cmd(
         reduction=reduction,
         config=config,
         excitation=_list_option(excitation),
+        force=force,
         crop=crop,
     )
     typer.echo(
@@ -217,6 +270,7 @@ def predict_cmd(
         ),
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Images per forward pass.")] = 64,
+    device: DeviceOpt = "auto",
     crop: Annotated[
         str | None, typer.Option(help="face | none (default: the run's recorded crop).")
     ] = None,
@@ -224,8 +278,9 @@ def predict_cmd(
     """P(positive) for images with a trained run's best model."""
     from facepsych.train import predict_to_csv
 
+    _check_device(device)
     out = out if out is not None else run_dir / "predictions.csv"
-    table = predict_to_csv(run_dir, images, out, batch_size=batch_size, crop=crop)
+    table = predict_to_csv(run_dir, images, out, batch_size=batch_size, device=device, crop=crop)
     typer.echo(f"{len(table)} images, mean P(positive) {table['p_positive'].mean():.3f} -> {out}")
 
 
@@ -327,6 +382,8 @@ def fit_command(
             mat_variable, mat_level_col, mat_response_col, mat_levels, sheet,
         ))  # fmt: skip
         codes = "01"  # read_human has coded the responses
+    if plot is not None and plot.is_dir():  # a folder: the figure goes inside it
+        plot = plot / "fits.png"
     res = fit_table(
         data, method=method, function=function, bootstrap=bootstrap, group_by=_cols(group_by),
         seed=seed, response_codes=codes, out=out, plot=plot, ci_method=ci,
@@ -530,6 +587,7 @@ def cam_command(
     target: Annotated[str, typer.Option(help="positive, predicted or a class index.")] = "positive",
     regions: Annotated[str, typer.Option(help="landmarks or companion (boxes).")] = "companion",
     batch_size: Annotated[int, typer.Option(help="Images per forward/backward pass.")] = 32,
+    device: DeviceOpt = "auto",
     more_layers: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Argument(metavar="LAYER", help="More layers after --layers (--layers A B)."),
@@ -545,9 +603,14 @@ def cam_command(
         raise FacepsychError(f"unexpected argument(s): {' '.join(more_layers)}")
     given = [*(layers or []), *(more_layers or [])]
     names = _list_option(",".join(given), spaces=True)
+    from facepsych.runtime import resolve_device
+    from facepsych.train import load_run
+
+    target_device = resolve_device(device)
+    net = load_run(run_dir).to(target_device)
     out = out if out is not None else run_dir / "cams"
     path = run_cams(run_dir, images, out, method=method, layers=names or None, target=target,
-                    regions=regions, batch_size=batch_size, crop=crop)  # fmt: skip
+                    regions=regions, batch_size=batch_size, net=net, crop=crop)  # fmt: skip
     typer.echo(f"wrote {path / 'cams.npz'}, {path / 'regions.csv'} and overlays in {path}")
 
 
@@ -596,12 +659,13 @@ def run_command(
     force: Annotated[
         bool, typer.Option("--force", help="Discard an existing run folder's results.")
     ] = False,
+    device: StudyDeviceOpt = None,
 ) -> None:
     """Run a whole study (train, predict, fit, CAM, report) from one config."""
     from facepsych.experiment import run_experiment
 
     run_dir = run_experiment(
-        config, out, executor=executor, workers=workers, resume=resume, force=force
+        config, out, executor=executor, workers=workers, resume=resume, force=force, device=device
     )
     typer.echo(f"run folder: {run_dir}")
     typer.echo(f"report: {run_dir / 'report.html'}")
@@ -731,15 +795,17 @@ def pretrain_command(
     per_class: Annotated[int, typer.Option(help="Synthetic: images per class.")] = 40,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     workers: Annotated[int, typer.Option(help="Data-loader worker processes.")] = 0,
+    device: DeviceOpt = "auto",
 ) -> None:
     """Pre-train a whole network on face identities or object classes; saves a torchvision-format
     state dict for --weights file:CKPT.pth. Runs data-parallel under torchrun."""
     from facepsych.train.pretrain import PretrainConfig, pretrain
 
+    _check_device(device)
     cfg = PretrainConfig(
         task=task, arch=arch, data=data, epochs=epochs, image_size=image_size,
         batch_size=batch_size, lr=lr, hidden=hidden, classes=classes, per_class=per_class,
-        seed=seed, workers=workers,
+        seed=seed, workers=workers, device=device,
     )  # fmt: skip
     res = pretrain(cfg, out)
     last = res.history[-1]
@@ -763,11 +829,12 @@ def demo_command(
     force: Annotated[
         bool, typer.Option("--force", help="Discard an existing run in --out and start over.")
     ] = False,
+    device: StudyDeviceOpt = None,
 ) -> None:
     """The whole paradigm on the built-in synthetic face lab, on a CPU, in minutes."""
     from facepsych.experiment.demo import run_demo
 
-    run_dir = run_demo(out, quick=quick, scale=scale, workers=workers, force=force)
+    run_dir = run_demo(out, quick=quick, scale=scale, workers=workers, force=force, device=device)
     typer.echo(f"run folder: {run_dir}")
     typer.echo(f"report: {(run_dir / 'report.html').resolve()}")
 
@@ -777,6 +844,21 @@ def demo_command(
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; turn :class:`FacepsychError` into ``error: …`` on stderr and exit status 2."""
+    import os
+
+    from facepsych.runtime import THREADS_ENV
+
+    threads_env = os.environ.get(THREADS_ENV)
+    try:
+        _run(argv)
+    finally:  # --threads holds for this command only (matters when main() is called in-process)
+        if threads_env is None:
+            os.environ.pop(THREADS_ENV, None)
+        else:
+            os.environ[THREADS_ENV] = threads_env
+
+
+def _run(argv: list[str] | None) -> None:
     try:
         app(args=argv, standalone_mode=False)
     except FacepsychError as exc:

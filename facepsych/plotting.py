@@ -25,13 +25,26 @@ def colors(n: int) -> list:
 
 
 def save_figure(fig: plt.Figure, path: str | Path, *, tight_bbox: bool = True) -> Path:
-    """Write ``fig`` to ``path`` at 110 dpi (creating the folder), close it, return the path.
+    """Write ``fig`` at exactly ``path`` (110 dpi, folders created, atomically), close it,
+    return the path. The format follows the suffix where matplotlib writes it (``.pdf``,
+    ``.svg`` …), else PNG; no suffix is ever added, so the path returned is the path written.
+    A folder is refused.
 
     ``tight_bbox`` crops to the drawn content (``bbox_inches="tight"``); without it the figure
     keeps its own size (callers then run ``fig.tight_layout()`` first).
     """
+    from facepsych.atomic import atomic_write
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight" if tight_bbox else None)
-    plt.close(fig)
+    suffix = path.suffix.lower().lstrip(".")
+    kind = suffix if suffix in fig.canvas.get_supported_filetypes() else "png"
+    try:
+        atomic_write(
+            path,
+            lambda tmp: fig.savefig(
+                tmp, format=kind, dpi=110, bbox_inches="tight" if tight_bbox else None
+            ),
+        )
+    finally:
+        plt.close(fig)
     return path

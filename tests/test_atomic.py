@@ -21,6 +21,7 @@ from facepsych.atomic import (
     ensure_folder,
     lock_folder,
     refuse_overlap,
+    remove_stale_staging,
     safe_name,
     save_torch,
     staged_folder,
@@ -280,3 +281,62 @@ def test_safe_name_is_one_path_component(name, slug):
 def test_safe_name_with_nothing_left_is_an_error(name):
     with pytest.raises(FacepsychError, match=r"continuum name .* has no usable characters"):
         safe_name(name, "continuum name")
+
+
+def _killed_writer(target: Path, hold: bool = False) -> subprocess.Popen:
+    """A process inside ``staged_folder(target)``: killed with SIGKILL once it has written a
+    file (``hold``: left running, asleep inside the block)."""
+    script = textwrap.dedent(
+        f"""
+        import os, signal, sys, time
+        from facepsych.atomic import staged_folder
+        with staged_folder({str(target)!r}, replaceable=lambda p: True) as tmp:
+            (tmp / "half.txt").write_text("half")
+            print("in", flush=True)
+            if {hold!r}:
+                time.sleep(60)
+            os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE)
+    assert proc.stdout.readline() == b"in\n"
+    return proc
+
+
+def _staging(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if ".staging-" in p.name)
+
+
+def test_staging_left_by_kill_9_goes_with_the_next_write(tmp_path):
+    target = _old_folder(tmp_path)
+    proc = _killed_writer(target)
+    assert proc.wait() == -9
+    left = _staging(tmp_path)
+    assert len(left) == 1 and left[0].startswith(f".{target.name}.staging-{proc.pid}-")
+    (tmp_path / f".{target.name}.staging-old").mkdir()  # an older spelling, without a PID
+    with staged_folder(target, replaceable=lambda p: True) as tmp:
+        (tmp / "new.txt").write_text("new")
+    assert _staging(tmp_path) == []
+    assert [p.name for p in target.iterdir()] == ["new.txt"]
+
+
+def test_a_live_writers_staging_and_other_targets_are_kept(tmp_path):
+    """Only a dead writer's folders of the same target go: a running writer keeps its own,
+    and a killed write to another target is that target's to clean."""
+    target = _old_folder(tmp_path)
+    other = tmp_path / "other"
+    dead = _killed_writer(other)
+    dead.wait()
+    live = _killed_writer(target, hold=True)
+    try:
+        with staged_folder(target, replaceable=lambda p: True) as tmp:
+            (tmp / "new.txt").write_text("new")
+        names = _staging(tmp_path)
+        assert [n for n in names if n.startswith(f".{target.name}.staging-{live.pid}-")]
+        assert [n for n in names if n.startswith(f".other.staging-{dead.pid}-")]
+    finally:
+        live.kill()
+        live.wait()
+    assert remove_stale_staging(target) and remove_stale_staging(other)
+    assert _staging(tmp_path) == []

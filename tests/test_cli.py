@@ -80,8 +80,8 @@ def test_weights_check_success_and_failure(tmp_path, capsys):
          "/no/such.pth\n"),
         (["weights", "check", "resnet9000", "random"], "error: unknown architecture "
          "'resnet9000'; use one of alexnet, vgg11, vgg13, vgg16, fe-alexnet, mobilenet_v2, "
-         "dlib-resnet or a torchvision classification model with `features` and `classifier` "
-         "(e.g. vgg19, efficientnet_b0)\n"),
+         "dlib-resnet, inception-resnet-v1, efficientnet-lite0 or a torchvision classification "
+         "model with `features` and `classifier` (e.g. vgg19, efficientnet_b0)\n"),
     ],
 )  # fmt: skip
 def test_user_errors_are_one_line_exit_2(argv, message, capsys):
@@ -149,3 +149,73 @@ def test_disk_full_in_fit_is_one_line_and_leaves_no_file(tmp_path, capsys, monke
     code, _, err = run(["fit", str(data), "--bootstrap", "0", "--out", str(out)], capsys)
     assert code == 2 and err == f"error: {out}: no space left on the device\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["counts.csv"]
+
+
+# ------------------------------------------------------------------ train --force, fit --plot
+
+
+def _train_args(data, out) -> list[str]:
+    return ["train", "--arch", "alexnet", "--weights", "random", "--data", str(data),
+            "--format", "folder", "--epochs", "1", "--batch-size", "8", "--image-size", "64",
+            "--hidden", "4", "--out", str(out)]  # fmt: skip
+
+
+def test_train_refuses_a_used_out_folder_unless_forced(tmp_path, capsys):
+    """Without --force a finished run (or any non-empty folder) is kept; with it the run is
+    replaced and the unrelated file stays."""
+    from tests.train.conftest import write_striped_folder
+
+    data = write_striped_folder(tmp_path / "striped", n_per_class=4, n_ids=4)
+    out = tmp_path / "run"
+    assert run(_train_args(data, out), capsys)[0] == 0
+    first = (out / "best.pt").read_bytes()
+    code, stdout, err = run(_train_args(data, out), capsys)
+    assert code == 2 and stdout == "" and err.count("\n") == 1
+    assert err.startswith(f"error: {out} is not empty (") and "--force" in err
+    assert (out / "best.pt").read_bytes() == first
+
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "mine.txt").write_text("keep")
+    code, _, err = run(_train_args(data, other), capsys)
+    assert code == 2 and err.startswith(f"error: {other} is not empty (mine.txt")
+    code, stdout, _ = run([*_train_args(data, out), "--force"], capsys)
+    assert code == 0 and f"-> {out}" in stdout and (out / "best.pt").is_file()
+
+
+def _counts(tmp_path):
+    data = tmp_path / "counts.csv"
+    data.write_text("level,k,n\n0,1,10\n0.5,5,10\n1,9,10\n")
+    return data
+
+
+@pytest.mark.parametrize(
+    ("name", "magic"),
+    [("figure.png", b"\x89PNG\r\n\x1a\n"), ("figure", b"\x89PNG\r\n\x1a\n"),
+     ("figure.v2", b"\x89PNG\r\n\x1a\n"), ("figure.pdf", b"%PDF")],
+)  # fmt: skip
+def test_fit_plot_is_written_at_exactly_the_printed_path(tmp_path, capsys, name, magic):
+    """A plot path is a file, kept as given (no suffix added): the printed path exists, in the
+    format its suffix names (PNG when it names none)."""
+    plot = tmp_path / name
+    code, stdout, _ = run(["fit", str(_counts(tmp_path)), "--bootstrap", "0", "--plot",
+                           str(plot)], capsys)  # fmt: skip
+    assert code == 0 and stdout.rstrip().endswith(f"-> {plot}")
+    assert plot.read_bytes().startswith(magic)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["counts.csv", name])
+
+
+def test_fit_plot_into_a_folder_writes_fits_png_there(tmp_path, capsys):
+    folder = tmp_path / "figs"
+    folder.mkdir()
+    code, stdout, _ = run(["fit", str(_counts(tmp_path)), "--bootstrap", "0", "--plot",
+                           str(folder)], capsys)  # fmt: skip
+    assert code == 0 and stdout.rstrip().endswith(f"-> {folder / 'fits.png'}")
+    assert [p.name for p in folder.iterdir()] == ["fits.png"]
+    assert not (tmp_path / "figs.png").exists()
+
+
+@pytest.mark.parametrize("spelling", ["file:{}", "imagenet:{}"])
+def test_a_weights_folder_is_named_a_folder(tmp_path, capsys, spelling):
+    code, out, err = run(["weights", "check", "alexnet", spelling.format(tmp_path)], capsys)
+    assert (code, out, err) == (2, "", f"error: {tmp_path} is a folder, not a weights file\n")

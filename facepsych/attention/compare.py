@@ -57,13 +57,61 @@ def _match_names(fix_names: list[str], cam_names: list[str]) -> dict[str, int]:
 
 
 def load_cams(cams_dir: str | Path) -> dict[str, np.ndarray]:
-    """The arrays of ``cams.npz`` in ``cams_dir`` (or the file itself)."""
+    """The arrays of ``cams.npz`` in ``cams_dir`` (or the file itself), in the layout of
+    ``facepsych cam``: at least ``images`` (N names), ``maps`` (N, h, w) and ``sizes`` (N, 2
+    original W, H).
+
+    A study cell's ``cams.npz`` (``RUN/cells/<cell>/``: ``frames`` relative to the run folder,
+    ``steps``, ``continuum``, float16 ``maps``) reads the same: ``images`` are its frames and
+    ``sizes`` are read from the frames' headers."""
     path = Path(cams_dir)
     path = path / "cams.npz" if path.is_dir() else path
     if not path.is_file():
         raise FacepsychError(f"no cams.npz at {path} (write one with: facepsych cam RUN_DIR …)")
-    with np.load(path, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError) as exc:
+        raise FacepsychError(f"cannot read {path} ({type(exc).__name__}: not a cams.npz)") from None
+    if "images" not in arrays and {"frames", "maps"} <= set(arrays):
+        arrays = _cell_cams(arrays, path)
+    missing = [k for k in ("images", "maps", "sizes") if k not in arrays]
+    if missing:
+        raise FacepsychError(
+            f"{path} lacks {', '.join(missing)}: not a cams.npz of facepsych cam or of a study cell"
+        )
+    return arrays
+
+
+def _cell_cams(arrays: dict[str, np.ndarray], path: Path) -> dict[str, np.ndarray]:
+    """A study cell's arrays in the ``facepsych cam`` layout (see :func:`load_cams`)."""
+    from PIL import Image
+
+    frames = [str(f) for f in np.atleast_1d(arrays["frames"])]
+    roots = [path.parent, *path.parent.parents[:2]]  # the cell, cells/, the run folder
+    sizes = []
+    for frame in frames:
+        candidates = [Path(frame)] if Path(frame).is_absolute() else [r / frame for r in roots]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise FacepsychError(
+                f"{path}: frame {frame} not found beside the run folder (was the run moved "
+                "without its stimuli?)"
+            )
+        try:
+            with Image.open(found) as img:
+                sizes.append(img.size)
+        except OSError as exc:
+            raise FacepsychError(f"cannot read image {found} ({type(exc).__name__})") from None
+    n = len(frames)
+    out = dict(arrays)
+    out.update(
+        images=np.array(frames),
+        maps=arrays["maps"].astype(np.float32),
+        sizes=np.array(sizes, int).reshape(n, 2),
+        conditions=np.array(["full"] * n),
+    )
+    return out
 
 
 def _metric_row(sal, pts, other, frame, s_px, n_splits, seed) -> dict:
@@ -166,6 +214,7 @@ def compare_attention(
         columns.insert(1, "subject")
     df = pd.DataFrame(rows, columns=columns)
     if out_csv is not None:
-        Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
-        df.to_csv(out_csv, index=False)
+        from facepsych.atomic import atomic_csv
+
+        atomic_csv(out_csv, df)
     return df

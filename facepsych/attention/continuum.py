@@ -147,15 +147,14 @@ def cam_images(
 
 
 def _load_rgb(path):
-    from PIL import Image, UnidentifiedImageError
+    """The frame as 8-bit RGB through the one decoder (16-bit scaled, pixel cap)."""
+    from PIL import Image
+
+    from facepsych.data.images import read_rgb
 
     if isinstance(path, Image.Image):  # a frame already in memory (e.g. a face chip)
         return path.convert("RGB")
-    try:
-        with Image.open(path) as img:
-            return img.convert("RGB")
-    except (OSError, UnidentifiedImageError) as exc:
-        raise FacepsychError(f"cannot read image {path}: {exc}".splitlines()[0]) from exc
+    return read_rgb(path)
 
 
 def _masks(continuum: Any, step: int, regions: str, shape: tuple[int, int], frame_size):

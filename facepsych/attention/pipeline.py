@@ -11,7 +11,6 @@ overlays, a grid figure (conditions × steps) and region-share bars. The maps ar
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from facepsych.atomic import atomic_csv, atomic_json, atomic_write, ensure_folder
 from facepsych.attention.cam import _CamEngine
 from facepsych.attention.continuum import CamSettings, _load_rgb, cam_images, cam_layers
 from facepsych.attention.regions import (
@@ -170,8 +170,7 @@ def run_cams(
     fused = np.concatenate(maps)
     raw = {ly: np.concatenate(v) for ly, v in raws.items()}
     shape = fused.shape[1:]
-    out = Path(out_dir)  # created only now: a bad method, target or image leaves no folder
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_folder(out_dir)  # created only now: a bad method, target or image leaves none
 
     if regions == "companion":
         masks = [companion_masks(shape)] * len(items)
@@ -192,29 +191,34 @@ def run_cams(
             rows += region_rows(up, masks, images=names, levels=levels, condition=conds,
                                 layer=ly, method=method)  # fmt: skip
     table = pd.DataFrame(rows, columns=list(REGION_COLUMNS))
-    table.to_csv(out / "regions.csv", index=False)
+    atomic_csv(out / "regions.csv", table)
     profiles = [vertical_profile(m, msk) for m, msk in zip(fused, masks, strict=True)]
-    pd.DataFrame({
+    atomic_csv(out / "profiles.csv", pd.DataFrame({
         "image": names, "level": levels, "condition": conds,
         "peak_row": [p.peak_row for p in profiles],
         "peak_region": [p.peak_region for p in profiles],
-    }).to_csv(out / "profiles.csv", index=False)  # fmt: skip
+    }))  # fmt: skip
 
-    np.savez_compressed(
-        out / "cams.npz",
+    arrays = dict(
         images=np.array(names), levels=np.array(levels, float), conditions=np.array(conds),
         sizes=np.array(sizes, int), targets=np.concatenate(targets),
         profiles=np.stack([p.profile for p in profiles]).astype(np.float32),
         p_positive=np.concatenate(probs), maps=fused, layers=np.array(layers),
         method=np.array(method), **{f"raw/{ly}": v for ly, v in raw.items()},
     )  # fmt: skip
-    (out / "cams.json").write_text(json.dumps({
+    atomic_write(out / "cams.npz", lambda p: _save_npz(p, arrays))
+    atomic_json(out / "cams.json", {
         "method": method, "layers": list(layers), "target": str(target), "regions": regions,
         "images": len(items), "map_size": list(shape), "run_dir": str(run_dir),
-    }, indent=2))  # fmt: skip
+    })  # fmt: skip
     if overlays:
         _write_figures(out, items, pil_images, fused, rows, method, layers)
     return out
+
+
+def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    with open(path, "wb") as fh:  # a handle: np.savez would add ".npz" to the temp name
+        np.savez_compressed(fh, **arrays)
 
 
 def _write_figures(out, items, pils, fused, rows, method, layers) -> None:

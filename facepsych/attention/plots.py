@@ -24,10 +24,12 @@ REGION_COLOURS = {"eyes": "#1f77b4", "nose": "#ff7f0e", "mouth": "#2ca02c", "oth
 
 
 def _rgb(image) -> np.ndarray:
+    from facepsych.data.images import read_rgb, to_rgb
+
     if isinstance(image, (str, Path)):
-        image = Image.open(image)
+        image = read_rgb(image)
     if isinstance(image, Image.Image):
-        image = np.asarray(image.convert("RGB"))
+        image = np.asarray(to_rgb(image))
     arr = np.asarray(image)
     if arr.ndim == 2:
         arr = np.stack([arr] * 3, axis=-1)
@@ -63,10 +65,10 @@ def overlay(image, cam, *, alpha: float = 0.5, cmap: str = "jet") -> np.ndarray:
 
 def save_overlay(image, cam, path: str | Path, *, alpha: float = 0.5) -> Path:
     """Write the overlay as a PNG at the image's own resolution."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(overlay(image, cam, alpha=alpha)).save(path)
-    return path
+    from facepsych.atomic import atomic_write
+
+    picture = Image.fromarray(overlay(image, cam, alpha=alpha))
+    return atomic_write(Path(path), lambda tmp: picture.save(tmp, format="PNG"))
 
 
 def cam_grid(

@@ -5,15 +5,6 @@
 >>> ds.split("train").class_counts()                    # doctest: +SKIP
 """
 
-from facepsych.data.crop import (
-    CropSettings,
-    FaceCropper,
-    crop_continuum,
-    crop_dataset,
-    crop_images,
-    crop_of_run,
-    parse_crop,
-)
 from facepsych.data.dataset import FaceDataset, ImageRef, Sample
 from facepsych.data.load import FORMATS, load_dataset
 from facepsych.data.splits import stratified_group_split
@@ -37,3 +28,19 @@ __all__ = [
     "resolve_valence",
     "stratified_group_split",
 ]
+
+#: Face chips (``facepsych.data.crop``) cut images with the stimuli stage's geometry, and the
+#: stimuli stage reads images through this package: the crop names load on first use so that
+#: importing ``facepsych.data`` never imports ``facepsych.stimuli``.
+_CROP_NAMES = frozenset(
+    ("CropSettings", "FaceCropper", "crop_continuum", "crop_dataset", "crop_images",
+     "crop_of_run", "parse_crop")
+)  # fmt: skip
+
+
+def __getattr__(name: str):
+    if name in _CROP_NAMES:
+        from facepsych.data import crop
+
+        return getattr(crop, name)
+    raise AttributeError(f"module 'facepsych.data' has no attribute {name!r}")

@@ -4,7 +4,8 @@ Location: ``$FACEPSYCH_CACHE`` if set, else ``$XDG_CACHE_HOME/facepsych``, else
 ``~/.cache/facepsych``. An entry lives in ``<cache>/<kind>/<key>/`` where ``key`` is the first 16
 hex digits of the SHA-256 of the JSON of everything that determines its content (settings and the
 facepsych version). It is built in a temporary sibling folder and renamed into place when complete,
-so an interrupted build is never mistaken for a finished one.
+so an interrupted build is never mistaken for a finished one; the temp folder a killed build left
+goes with the next build of that entry.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from facepsych.atomic import atomic_json, atomic_text, remove_stale_staging, staging_prefix
 from facepsych.errors import FacepsychError
 from facepsych.paths import cache_root
 
@@ -43,7 +45,8 @@ def cached(kind: str, settings: dict[str, Any], build: Callable[[Path], None]) -
         return final, True
     try:
         root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=root))
+        remove_stale_staging(final)
+        tmp = Path(tempfile.mkdtemp(prefix=staging_prefix(final), dir=root))
     except OSError as exc:
         raise FacepsychError(
             f"cannot write the cache folder {root}: {exc.strerror or exc} (set FACEPSYCH_CACHE "
@@ -51,8 +54,8 @@ def cached(kind: str, settings: dict[str, Any], build: Callable[[Path], None]) -
         ) from None
     try:
         build(tmp)
-        (tmp / "settings.json").write_text(json.dumps(settings, indent=2, default=str))
-        (tmp / ".complete").write_text("")
+        atomic_json(tmp / "settings.json", settings)
+        atomic_text(tmp / ".complete", "")
         if final.exists():  # a concurrent builder won; keep theirs
             shutil.rmtree(tmp, ignore_errors=True)
         else:

@@ -1,8 +1,9 @@
 """The study config: one YAML file describes the whole paradigm.
 
 ``facepsych.experiment.load_config(path)`` (:mod:`facepsych.experiment.loading`) reads the file
-with ``yaml.safe_load``, validates it with this module's typed pydantic schema and checks every
-file it names. All problems are reported at once, one line each, with the
+with a safe YAML loader (no duplicate keys, bounded alias expansion), validates it with this
+module's strict, typed pydantic schema (archs and their weights, names, CAM target included) and
+checks every file it names. All problems are reported at once, one line each, with the
 path of the offending value inside the config (``models[2].weights: file not found: …``), as a
 single :class:`~facepsych.errors.FacepsychError`.
 
@@ -40,7 +41,46 @@ EXCITATION_POSITIONS = ALEXNET_POSITIONS
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    """Unknown keys refused; values taken as written: an int is not ``true`` or ``"3"``, a bool
+    is not ``1`` or ``"yes"`` (a float field takes an int)."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, strict=True)
+
+
+def _as_tuple(value: Any) -> Any:
+    """YAML has lists, not tuples: a two-item list is the pair it spells."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _slug_or_error(value: str | None, what: str) -> str | None:
+    """Refuse a name that is empty or has no usable path characters (it names a folder)."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise ValueError(f"{what} must not be empty")
+    from facepsych.atomic import safe_name
+
+    try:
+        safe_name(value, what)
+    except FacepsychError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+def _arch_problem(arch: str, sources: list[str]) -> str | None:
+    """Why ``arch`` (with these weight spellings) cannot be built, or None."""
+    from facepsych.models.registry import PAPER_ARCHS, lookup, panel
+
+    known = (*PAPER_ARCHS, *panel())
+    if arch not in known:
+        return f"unknown arch {arch!r} (known: {', '.join(known)})"
+    for source in sources:
+        try:
+            if parse_weights(source).kind != "pretrained":
+                lookup(arch, source)
+        except FacepsychError as exc:
+            return str(exc)
+    return None
 
 
 def _as_list(value: Any) -> Any:
@@ -140,6 +180,14 @@ class PretrainSpec(_Strict):
     per_class: int = Field(40, ge=2, description="synthetic images per class")
     seed: int = 0
 
+    @field_validator("arch")
+    @classmethod
+    def _arch_known(cls, value: str) -> str:
+        problem = _arch_problem(value, [])
+        if problem:
+            raise ValueError(problem)
+        return value
+
 
 class ModelEntry(_Strict):
     """One line of the model grid: arch × weights × excitation × reduction × seeds."""
@@ -153,6 +201,18 @@ class ModelEntry(_Strict):
     hidden: int | None = Field(None, ge=1)
     options: dict[str, Any] = Field(default_factory=dict)
     training: TrainingOverrides | None = None
+
+    @model_validator(mode="after")
+    def _arch_known(self) -> ModelEntry:
+        problem = _arch_problem(self.arch, list(self.weights.values()))
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    @field_validator("name")
+    @classmethod
+    def _name_usable(cls, value: str | None) -> str | None:
+        return _slug_or_error(value, "model name")
 
     @field_validator("weights", mode="before")
     @classmethod
@@ -199,6 +259,15 @@ class ModelEntry(_Strict):
                         f"unknown excitation position {pos!r} ({', '.join(EXCITATION_POSITIONS)})"
                     )
         return value
+
+    @model_validator(mode="after")
+    def _excitation_arch(self) -> ModelEntry:
+        if any(self.excitation or []) and self.arch not in EXCITED_ARCHS:
+            raise ValueError(
+                f"excitation blocks are only available for {', '.join(EXCITED_ARCHS)}, "
+                f"not {self.arch!r}"
+            )
+        return self
 
     @field_validator("reduction", "seeds", mode="before")
     @classmethod
@@ -259,6 +328,11 @@ class ContinuumSource(_Strict):
     reverse: bool = False
     every: int = Field(1, ge=1)
 
+    @field_validator("name")
+    @classmethod
+    def _name_usable(cls, value: str | None) -> str | None:
+        return _slug_or_error(value, "continuum name")
+
     @model_validator(mode="after")
     def _exactly_one(self) -> ContinuumSource:
         given = [k for k in ("path", "synthetic", "morph") if getattr(self, k) is not None]
@@ -282,11 +356,27 @@ class StimuliConfig(_Strict):
 
 
 class HumansConfig(_Strict):
-    """``published`` = the companion's N = 40 reference; ``trials`` / ``aggregated`` = a CSV."""
+    """``published`` = the companion's N = 40 reference; ``trials`` = human trial data as the
+    lab has it (a file or a folder in ``format``: csv, psychopy, mat or xlsx, read by
+    :func:`facepsych.psychophysics.read_human` with the column options below);
+    ``aggregated`` = a ``subject, level, k, n`` CSV."""
 
     source: Literal["published", "trials", "aggregated"] = "published"
     path: str | None = None
+    format: Literal["csv", "psychopy", "mat", "xlsx"] = "csv"
     response_codes: Literal["01", "12"] = "01"
+    level_column: str = "level"
+    response_column: str = "response"
+    subject_column: str | None = Field(
+        None, description="default: participant for psychopy, else subject"
+    )
+    positive: str | None = None
+    negative: str | None = None
+    mat_variable: str = "result_dummy"
+    mat_level_col: int = Field(2, ge=1)
+    mat_response_col: int = Field(4, ge=1)
+    mat_levels: list[float] | None = None
+    sheet: str | None = None
     method: Literal["mle", "lsq"] = Field("mle", description="fit of the human trials")
     bootstrap: int = Field(200, ge=0)
 
@@ -294,7 +384,31 @@ class HumansConfig(_Strict):
     def _path_needed(self) -> HumansConfig:
         if self.source != "published" and self.path is None:
             raise ValueError(f"source {self.source!r} needs a path")
+        if self.source == "aggregated" and self.format != "csv":
+            raise ValueError("source 'aggregated' reads a subject, level, k, n CSV (format csv)")
+        from facepsych.errors import FacepsychError
+
+        try:
+            self.human_format()
+        except FacepsychError as exc:
+            raise ValueError(str(exc)) from None
         return self
+
+    def human_format(self):
+        """The :class:`facepsych.psychophysics.HumanFormat` these options describe."""
+        from facepsych.psychophysics.trialfiles import HumanFormat
+
+        default_subject = "participant" if self.format == "psychopy" else "subject"
+        return HumanFormat(
+            format=self.format, level_column=self.level_column,
+            response_column=self.response_column,
+            subject_column=self.subject_column or default_subject,
+            response_codes=self.response_codes, positive=self.positive, negative=self.negative,
+            mat_variable=self.mat_variable, mat_level_col=self.mat_level_col,
+            mat_response_col=self.mat_response_col,
+            mat_levels=None if self.mat_levels is None else tuple(self.mat_levels),
+            sheet=self.sheet,
+        )  # fmt: skip
 
 
 class FitSettings(_Strict):
@@ -306,6 +420,11 @@ class FitSettings(_Strict):
     trials_per_level: int = Field(
         40, ge=1, description="pseudo trial count per level when fitting P(positive) by MLE"
     )
+
+    @field_validator("guess", "lapse", mode="before")
+    @classmethod
+    def _pair(cls, value: Any) -> Any:
+        return _as_tuple(value)
 
 
 class CamSettings(_Strict):
@@ -320,6 +439,16 @@ class CamSettings(_Strict):
     @classmethod
     def _layers_list(cls, value: Any) -> Any:
         return None if value is None else _as_list(value)
+
+    @field_validator("target")
+    @classmethod
+    def _target_known(cls, value: str) -> str:
+        text = value.strip()
+        if text not in ("positive", "predicted") and text not in ("0", "1"):
+            raise ValueError(
+                f"unknown target {value!r}; use 'positive', 'predicted' or a class index 0..1"
+            )
+        return value
 
 
 class AnalysisConfig(_Strict):
@@ -351,6 +480,11 @@ class ExperimentConfig(_Strict):
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     base_dir: str = Field(".", description="folder relative paths were resolved against")
+
+    @field_validator("name")
+    @classmethod
+    def _name_usable(cls, value: str) -> str:
+        return _slug_or_error(value, "name")
 
     def as_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

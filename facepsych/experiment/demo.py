@@ -223,6 +223,7 @@ def run_demo(
     force: bool = False,
     progress: bool = True,
     log=None,
+    device: str | None = None,
 ) -> Path:
     """Run the demo into ``out`` (default ``facepsych-runs/demo[-quick]``); return the folder.
 
@@ -242,5 +243,6 @@ def run_demo(
         if scale != "default":
             out = out.with_name(out.name + f"-{scale}")
     return run_experiment(
-        cfg, out, workers=workers, resume=True, force=force, progress=progress, log=log
-    )
+        cfg, out, workers=workers, resume=True, force=force, progress=progress, log=log,
+        device=device,
+    )  # fmt: skip

@@ -42,7 +42,8 @@ def _with_threads(task: Callable[[dict], dict], threads: int, payload: dict) -> 
 
 class Progress:
     """cells done / total: a rich bar with each running cell's step on a terminal, else one
-    plain line per finished cell (``stream``: default stdout, where the bar would be)."""
+    plain line per finished cell (``stream``: default stdout, where the bar would be;
+    ``started``: the ``time.perf_counter()`` the lines' elapsed times count from)."""
 
     def __init__(
         self,
@@ -53,6 +54,7 @@ class Progress:
         done: int = 0,
         stream=None,
         interactive: bool | None = None,
+        started: float | None = None,
     ):
         self.total = total
         self.done = done
@@ -61,6 +63,8 @@ class Progress:
         self.stream = sys.stdout if stream is None else stream
         self.interactive = is_interactive(self.stream) if interactive is None else interactive
         self.lines = StepLog(self.stream, enabled=enabled and not self.interactive)
+        if started is not None:  # elapsed times from the run's start (time.perf_counter)
+            self.lines.t0 = started
         self._progress = None
         self._task = None
         self.running: list[str] = []

@@ -31,6 +31,10 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
+_TYPE_ERRORS = ("int_type", "bool_type", "float_type", "string_type", "list_type", "dict_type",
+                "tuple_type", "model_type")  # fmt: skip
+
+
 def _pydantic_errors(exc: ValidationError) -> list[str]:
     lines = []
     for err in exc.errors():
@@ -41,6 +45,8 @@ def _pydantic_errors(exc: ValidationError) -> list[str]:
             msg = "unknown key"
         elif err["type"] == "missing":
             msg = "required key missing"
+        elif err["type"] in _TYPE_ERRORS:
+            msg = f"{msg} (got {err.get('input')!r}, {type(err.get('input')).__name__})"
         line = f"{_loc(err['loc'])}: {msg}"
         if line not in lines:
             lines.append(line)
@@ -56,9 +62,14 @@ def _file_errors(raw: dict[str, Any], base: Path) -> list[str]:
     """Check every file the (possibly invalid) raw config names; tolerate malformed parts."""
     errors: list[str] = []
 
-    def check(loc: str, value: Any, kind: str = "file or folder") -> None:
-        if isinstance(value, str) and not _resolve(value, base).exists():
-            errors.append(f"{loc}: {kind} not found: {_resolve(value, base)}")
+    def check(loc: str, value: Any, kind: str = "file or folder", what: str = "file") -> None:
+        if not isinstance(value, str):
+            return
+        path = _resolve(value, base)
+        if not path.exists():
+            errors.append(f"{loc}: {kind} not found: {path}")
+        elif kind == "file" and path.is_dir():
+            errors.append(f"{loc}: {path} is a folder, not a {what}")
 
     data = raw.get("data")
     if isinstance(data, dict) and data.get("format") != "synthetic":
@@ -82,7 +93,7 @@ def _file_errors(raw: dict[str, Any], base: Path) -> list[str]:
             if src is None:
                 continue
             if src.path is not None:
-                check(loc, str(src.path), "file")
+                check(loc, str(src.path), "file", "weights file")
             elif src.kind == "pretrained" and src.name not in pre:
                 name = src.name
                 errors.append(f"{loc}: no pretrain entry named {name!r} (pretrain: {{{name}: …}})")
@@ -98,12 +109,80 @@ def _file_errors(raw: dict[str, Any], base: Path) -> list[str]:
                 check(f"stimuli.continua[{i}].morph.{key}", morph.get(key), "file")
     humans = raw.get("humans")
     if isinstance(humans, dict) and humans.get("source", "published") != "published":
-        check("humans.path", humans.get("path"), "file")
+        check("humans.path", humans.get("path"), "trial file or folder")
     analysis = raw.get("analysis")
     if isinstance(analysis, dict):
         check("analysis.fixations", analysis.get("fixations"), "file")
         errors.extend(_fixation_errors(analysis, base))
     return errors
+
+
+def _valence_spelling(value: Any, base: Path) -> Any:
+    """A valence map file named relative to the config, as a path that exists from anywhere."""
+    if isinstance(value, str) and Path(value).suffix.lower() in {".yaml", ".yml"}:
+        return str(_resolve(value, base).resolve())
+    return value
+
+
+def _value_errors(cfg: ExperimentConfig, base: Path) -> list[str]:
+    """Values the schema types but another stage parses: the valence map, the occlusion
+    colour, device spellings (whether the device exists here is the runner's to say)."""
+    from facepsych.data.valence import resolve_valence
+    from facepsych.runtime import resolve_device
+    from facepsych.stimuli.morph import parse_colour
+
+    checks: list[tuple[str, Any, Any]] = [
+        ("data.valence", resolve_valence, _valence_spelling(cfg.data.valence, base)),
+        ("stimuli.occlusion.fill", parse_colour, cfg.stimuli.occlusion.fill),
+        ("training.device", resolve_device, cfg.training.device),
+    ]
+    for i, entry in enumerate(cfg.models):
+        device = entry.training.device if entry.training is not None else None
+        if device is not None:
+            checks.append((f"models[{i}].training.device", resolve_device, device))
+    errors = []
+    for loc, parse, value in checks:
+        try:
+            parse(value)
+        except FacepsychError as exc:
+            message = str(exc)
+            if parse is resolve_device and not message.startswith("unknown device"):
+                continue
+            errors.append(f"{loc}: {message}")
+    return errors
+
+
+def _cam_layer_errors(cfg: ExperimentConfig) -> list[str]:
+    """The CAM layers named in ``analysis.cam.layers`` that a model of the grid lacks (each
+    arch built once, with random weights on the ``meta`` device: names only, no memory)."""
+    cam = cfg.analysis.cam
+    if not cam.enabled or not cam.layers:
+        return []
+    import torch
+
+    from facepsych.models import build_model
+
+    errors: list[str] = []
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    for i, entry in enumerate(cfg.models):
+        for variant in entry.excitation or [[]]:
+            key = (entry.arch, tuple(variant))
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                with torch.device("meta"):
+                    net = build_model(entry.arch, "random", hidden=8, excitation=variant or None)
+            except FacepsychError:
+                continue  # the cell reports what the schema could not know
+            names = {name for name, _ in net.named_modules() if name}
+            for layer in cam.layers:
+                if layer not in names:
+                    errors.append(
+                        f"analysis.cam.layers: models[{i}] ({entry.arch}) has no layer {layer!r}"
+                        " (`facepsych models --layers ARCH` lists them)"
+                    )
+    return list(dict.fromkeys(errors))
 
 
 def _source_or_none(source: Any) -> WeightSource | None:
@@ -144,6 +223,7 @@ def _absolutise(cfg: ExperimentConfig, base: Path) -> ExperimentConfig:
         return None if p is None else str(_resolve(p, base).resolve())
 
     cfg.base_dir = str(base.resolve())
+    cfg.data.valence = _valence_spelling(cfg.data.valence, base)
     if cfg.data.path is not None:
         cfg.data.path = res(cfg.data.path)
     for spec in cfg.pretrain.values():
@@ -183,6 +263,9 @@ def config_from_dict(
     except ValidationError as exc:
         errors.extend(_pydantic_errors(exc))
     errors.extend(_file_errors(raw, base))
+    if cfg is not None:
+        errors.extend(_value_errors(cfg, base))
+        errors.extend(_cam_layer_errors(cfg))
     if errors:
         n = len(errors)
         head = f"{source}: {n} problem{'s' if n > 1 else ''}"
@@ -191,13 +274,89 @@ def config_from_dict(
     return _absolutise(cfg, base)
 
 
+#: The most nodes a config may hold once its aliases are expanded (a real study has hundreds).
+MAX_YAML_NODES = 100_000
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses duplicate keys (naming the line) and documents whose
+    aliases expand past :data:`MAX_YAML_NODES` nodes ("billion laughs") or into themselves."""
+
+    def construct_mapping(self, node, deep=False):  # noqa: D102
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key = self.construct_object(key_node)
+                line = key_node.start_mark.line + 1
+                if key in seen:
+                    raise _ConfigYamlError(
+                        f"duplicate key {key!r} (line {line}; first at line {seen[key]})"
+                    )
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+class _ConfigYamlError(Exception):
+    """A problem of the YAML document itself (not of the config it describes)."""
+
+
+def _expanded_size(root: yaml.Node | None, limit: int) -> int:
+    """The number of nodes of ``root`` with every alias expanded, stopping past ``limit``;
+    shared nodes are counted once per use (memoised, so the walk is linear in the document)."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise _ConfigYamlError("an alias refers to the node that contains it")
+        active.add(key)
+        if isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total = 1 + sum(size(k) + size(v) for k, v in node.value)
+        else:
+            total = 1
+        active.discard(key)
+        if total > limit:
+            raise _ConfigYamlError(
+                f"its aliases expand to more than {limit} values; a config is far smaller "
+                "(nested aliases?)"
+            )
+        sizes[key] = total
+        return total
+
+    return 0 if root is None else size(root)
+
+
+def read_yaml(text: str, limit: int = MAX_YAML_NODES) -> Any:
+    """Parse one YAML document safely: plain data only (``SafeLoader``), no duplicate keys, at
+    most ``limit`` nodes after alias expansion. Raises ``yaml.YAMLError`` for syntax and
+    :class:`_ConfigYamlError` for the rest."""
+    loader = _ConfigLoader(text)
+    try:
+        node = loader.get_single_node()
+        _expanded_size(node, limit)
+        return None if node is None else loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def load_config(path: str | Path) -> ExperimentConfig:
     """Read, validate and resolve a YAML study config (see the module docstring)."""
     path = Path(path)
+    if path.is_dir():
+        raise FacepsychError(f"{path} is a folder, not a config file")
     if not path.is_file():
         raise FacepsychError(f"config file not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path.read_text(encoding="utf-8"))
+    except _ConfigYamlError as exc:
+        raise FacepsychError(f"{path}: not a usable config: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

@@ -270,7 +270,9 @@ def run_cell(task: CellTask) -> dict[str, Any]:
     result, spec, train_dir = _train(task, run)
     timings["train_s"] = time.perf_counter() - t
     t = step("predict")
-    net = load_run(train_dir).eval()
+    from facepsych.runtime import resolve_device
+
+    net = load_run(train_dir).eval().to(resolve_device(cell.training.get("device") or "auto"))
     predictions, conts, seen = _predict(task, net, ident)
     timings["predict_s"] = time.perf_counter() - t
     t = step("fit")

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from facepsych.atomic import safe_name
 from facepsych.errors import FacepsychError
 from facepsych.experiment.cache import cached
 from facepsych.experiment.config import ContinuumSource, ExperimentConfig
@@ -71,8 +72,12 @@ def prepare_data(cfg: ExperimentConfig) -> tuple[str, str, dict[str, Any]]:
 # --------------------------------------------------------------------------------- pretraining
 
 
-def prepare_weights(cfg: ExperimentConfig, *, log=print) -> tuple[dict[str, str], dict[str, Any]]:
-    """Map each ``pretrained:NAME`` source to ``file:PATH`` (pre-training on a cache miss)."""
+def prepare_weights(
+    cfg: ExperimentConfig, *, log=print, device: str = "auto"
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """Map each ``pretrained:NAME`` source to ``file:PATH`` (pre-training on ``device`` on a cache
+    miss). ``log`` gets one line when a pre-training starts, one per epoch (with val acc) and one
+    at its end (val acc, seconds)."""
     resolved: dict[str, str] = {}
     info: dict[str, Any] = {}
     used = {s for e in cfg.models for s in e.weights.values()}
@@ -92,7 +97,12 @@ def prepare_weights(cfg: ExperimentConfig, *, log=print) -> tuple[dict[str, str]
                 f"pre-training {name}: {spec.arch} on {spec.task} ({spec.data}), "
                 f"{spec.epochs} epochs"
             )
-            pretrain(out=tmp / "backbone.pth", progress=False, **spec.model_dump())
+            res = pretrain(
+                out=tmp / "backbone.pth", progress=False, device=device,
+                log=lambda line: log(f"pre-training {name}: {line}"), **spec.model_dump(),
+            )  # fmt: skip
+            acc = res.history[-1]["val_acc"] if res.history else float("nan")
+            log(f"pre-training {name} done: val acc {acc:.3f} ({res.seconds:.1f} s)")
 
         folder, hit = cached("pretrained", settings, build)
         ckpt = folder / "backbone.pth"
@@ -128,18 +138,25 @@ def weight_hashes(sources: dict[str, str]) -> dict[str, str | None]:
 # ------------------------------------------------------------------------------------ stimuli
 
 
+def _slug(name: str) -> str:
+    return safe_name(name, "continuum name")
+
+
 def _continuum_folders(src: ContinuumSource, index: int, root: Path) -> list[tuple[str, Path]]:
-    """(name, folder) pairs of one stimuli.continua entry; materialises synthetic / morphs."""
+    """(name, folder) pairs of one stimuli.continua entry; materialises synthetic / morphs.
+
+    Every name is a safe path component (:func:`facepsych.atomic.safe_name`) before it names a
+    folder under ``root``: ``../../x`` is ``x``, so nothing is written outside the run."""
     if src.path is not None:
         path = Path(src.path)
         if (path / "manifest.csv").is_file() or any(path.glob("step_*.png")):
-            return [(src.name or path.name, path)]
+            return [(_slug(src.name or path.name), path)]
         subs = sorted(p for p in path.iterdir() if p.is_dir())
         subs = [p for p in subs if (p / "manifest.csv").is_file() or any(p.glob("step_*.png"))]
         if not subs:
             raise FacepsychError(f"stimuli.continua[{index}].path: no continuum folder in {path}")
         prefix = f"{src.name}-" if src.name else ""
-        return [(prefix + p.name, p) for p in subs]
+        return [(_slug(prefix + p.name), p) for p in subs]
     if src.synthetic is not None:
         from facepsych.synthetic import identity_name, write_synthetic_continuum
 
@@ -148,6 +165,7 @@ def _continuum_folders(src: ContinuumSource, index: int, root: Path) -> list[tup
         for k in range(syn.identities):
             ident = syn.first_identity + k
             name = f"{src.name}-{identity_name(ident)}" if src.name else identity_name(ident)
+            name = _slug(name)
             folder = root / name / "full"
             if not (folder / ".complete").is_file():
                 write_synthetic_continuum(
@@ -165,7 +183,7 @@ def _continuum_folders(src: ContinuumSource, index: int, root: Path) -> list[tup
     from facepsych.stimuli.morph import morph_files
 
     m = src.morph
-    name = src.name or f"morph-{index:02d}"
+    name = _slug(src.name or f"morph-{index:02d}")
     folder = root / name / "full"
     if not (folder / ".complete").is_file():
         morph_files(
@@ -210,7 +228,8 @@ def prepare_stimuli(cfg: ExperimentConfig, run: RunFolder) -> list[StimulusSet]:
 
 def prepare_humans(cfg: ExperimentConfig, run: RunFolder) -> Any:
     """The human reference for comparisons. Writes ``humans.csv`` (per-subject fits, or the
-    published reference as one row) and, for trial data, ``humans_mean_curve.csv``."""
+    published reference as one row) and, for trial data, ``humans_mean_curve.csv`` (and
+    ``humans_trials.csv`` when the trials name their continuum)."""
     from facepsych import psychophysics as pp
 
     h = cfg.humans
@@ -220,8 +239,15 @@ def prepare_humans(cfg: ExperimentConfig, run: RunFolder) -> Any:
             run.path / "humans.csv", pd.DataFrame([{"subject": "published", **ref.as_dict()}])
         )
         return ref
-    # trials (subject, level, response) and aggregated counts (subject, level, k, n) alike
-    trials = pp.load_human_trials(h.path, response_codes=h.response_codes)
+    if h.source == "trials":  # a file or folder as the lab has it, in h.format
+        try:
+            trials = pp.read_human(h.path, h.human_format())
+        except FacepsychError as exc:
+            raise FacepsychError(f"humans.path: {exc}") from None
+        if {"continuum", "level", "response"} <= set(trials.columns):
+            write_csv(run.path / "humans_trials.csv", trials)  # per-stimulus agreement
+    else:  # aggregated counts (subject, level, k, n)
+        trials = pp.load_human_trials(h.path, response_codes=h.response_codes)
     fit = cfg.analysis.fit
     humans = pp.fit_humans(
         trials, method=h.method, function=fit.function, bootstrap=h.bootstrap, seed=cfg.seed,

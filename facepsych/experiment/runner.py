@@ -9,13 +9,15 @@ Order of work:
    pre-trained backbones (cached), the human reference (``humans.csv``);
 3. the unfinished cells, through the chosen executor (:mod:`facepsych.experiment.executors`);
 4. merge the cells' tables in grid order into ``predictions.csv``, ``fits.csv``, ``regions.csv``
-   (and ``attention.csv`` with ``analysis.fixations``);
-   score every fit against the humans (``comparison.csv``); write ``manifest.json``;
+   (and ``attention.csv`` with ``analysis.fixations``); add the series fits to ``fits.csv``
+   (:mod:`facepsych.experiment.seriesfits`); score every fit and series against the humans
+   (``comparison.csv``); write ``manifest.json``;
 5. figures and ``report.html`` (:func:`facepsych.report.build_report`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import sys
 import time
@@ -39,6 +41,7 @@ from facepsych.experiment.prepare import (
     weight_hashes,
 )
 from facepsych.experiment.rundir import RunFolder, read_json, write_csv
+from facepsych.runtime import StepLog, resolve_device
 
 
 def _versions() -> dict[str, str]:
@@ -71,7 +74,9 @@ def _as_config(config: str | Path | ExperimentConfig | dict) -> ExperimentConfig
 def default_out_dir(cfg: ExperimentConfig) -> Path:
     if cfg.output.dir:
         return Path(cfg.output.dir)
-    return Path("runs") / cfg.name
+    from facepsych.atomic import safe_name
+
+    return Path("runs") / safe_name(cfg.name, "config name")
 
 
 def compare_fits(predictions: pd.DataFrame, fits: pd.DataFrame, humans: Any) -> pd.DataFrame:
@@ -120,16 +125,30 @@ def run_experiment(
     progress: bool = True,
     report: bool = True,
     log=None,
+    device: str | None = None,
 ) -> Path:
-    """Run the study described by a config into ``out_dir``; return the run folder."""
-    log = log or (lambda msg: print(msg, file=sys.stderr))
+    """Run the study described by a config into ``out_dir``; return the run folder.
+
+    ``device`` (``auto`` | ``cpu`` | ``cuda[:N]``) overrides every cell's ``training.device``
+    (training, prediction and CAMs run there) and the pre-training's; the config fingerprint
+    and the cell ids do not change, so a run resumes on another device.
+
+    Off a terminal (a pipe, a file, ``nohup``, CI) the log lines carry the elapsed time
+    (:class:`facepsych.runtime.StepLog`) and the cells print one line each as they finish."""
+    steps = StepLog()
+    if log is None:
+        log = steps if steps.enabled else (lambda msg: print(msg, file=sys.stderr))
     t0 = time.time()
     if executor not in EXECUTORS:
         raise FacepsychError(f"unknown executor {executor!r} (choose {' or '.join(EXECUTORS)})")
     if workers < 1:
         raise FacepsychError(f"--workers must be >= 1, got {workers}")
+    if device is not None:
+        resolve_device(device)  # a wrong spelling, or cuda without a GPU: one line, before work
     cfg = _as_config(config_path_or_obj)
     cells = expand_grid(cfg)
+    if device is not None:
+        cells = [dataclasses.replace(c, training={**c.training, "device": device}) for c in cells]
     run = RunFolder(out_dir if out_dir is not None else default_out_dir(cfg))
     config_dict = cfg.as_dict()
     mode = run.prepare(config_dict, cfg.fingerprint(), resume=resume, force=force)
@@ -145,6 +164,7 @@ def run_experiment(
         "mode": mode,
         "executor": executor,
         "workers": workers,
+        "device": device or cfg.training.device,
     }
     old = run.read_manifest()
     if old and mode == "resume":
@@ -170,7 +190,9 @@ def run_experiment(
                 + (" …" if len(fix_info["unmatched"]) > 3 else "")
             )
     data_path, data_format, data_notes = prepare_data(cfg)
-    sources, pretrain_info = prepare_weights(cfg, log=log)
+    sources, pretrain_info = prepare_weights(
+        cfg, log=log, device=device or cfg.training.device or "auto"
+    )
     humans = prepare_humans(cfg, run)
     timings["prepare_s"] = time.time() - t
 
@@ -221,15 +243,27 @@ def run_experiment(
         CellTask(c, settings, stimulus_rows, weights_source=sources[c.weights_source]) for c in todo
     ]
     t = time.time()
-    with Progress(len(cells), run.path, enabled=progress, done=len(cells) - len(todo)) as prog:
+    with Progress(
+        len(cells), run.path, enabled=progress, done=len(cells) - len(todo), started=steps.t0
+    ) as prog:
         run_cells(run_cell, payloads, executor=executor, workers=workers, progress=prog)
     timings["cells_s"] = time.time() - t
 
     t = time.time()
     tables = merge_tables(run, cells, attention=bool(cfg.analysis.fixations))
+    from facepsych.experiment import seriesfits
+
+    preds, per_continuum = tables["predictions.csv"], tables["fits.csv"]
+    series = seriesfits.series_fits(preds, cfg.analysis.fit.model_dump(), seed=cfg.seed)
+    tables["fits.csv"] = seriesfits.with_series(per_continuum, series)
     for name, df in tables.items():
         write_csv(run.path / name, df)
-    comparison = compare_fits(tables["predictions.csv"], tables["fits.csv"], humans)
+    comparison = seriesfits.with_series_comparison(
+        compare_fits(preds, per_continuum, humans),
+        seriesfits.series_comparison(
+            preds, series, humans, seriesfits.read_trials(run.path), seed=cfg.seed
+        ),
+    )
     write_csv(run.path / "comparison.csv", comparison)
     timings["merge_s"] = time.time() - t
 

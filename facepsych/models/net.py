@@ -32,7 +32,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 from torch import nn
@@ -75,16 +75,49 @@ class FeatureStandardizer(nn.Module):
         self.register_buffer("std", torch.ones(self.dim))
 
     @torch.no_grad()
-    def set_statistics(self, feats: torch.Tensor) -> None:
+    def set_statistics(self, feats: torch.Tensor, *, chunk: int = 4096) -> None:
         """Set mean / std from ``feats`` (N, dim) (population s.d., floored as above)."""
-        feats = torch.as_tensor(feats, dtype=torch.float32)
+        feats = torch.as_tensor(feats)
         if feats.ndim != 2 or feats.shape[1] != self.dim or feats.shape[0] < 2:
             raise FacepsychError(
                 f"feature statistics need at least 2 rows of {self.dim} features, "
                 f"got shape {tuple(feats.shape)}"
             )
-        mean = feats.mean(0)
-        std = feats.std(0, unbiased=False)
+        self.set_statistics_from(feats[a : a + chunk] for a in range(0, len(feats), chunk))
+
+    @torch.no_grad()
+    def set_statistics_from(self, batches: Iterable[torch.Tensor]) -> None:
+        """Set mean / std from feature batches (each (n_b, dim)) without holding them all.
+
+        Chan et al.'s pairwise update in float64, per batch b with n_b rows, mean m_b and
+        M2_b = Σ (z − m_b)²:  n = n_a + n_b,  δ = m_b − m_a,  m = m_a + δ·n_b / n,
+        M2 = M2_a + M2_b + δ²·n_a·n_b / n;  finally std = √(M2 / n) (population s.d.)."""
+        n = 0
+        mean = torch.zeros(self.dim, dtype=torch.float64)
+        m2 = torch.zeros(self.dim, dtype=torch.float64)
+        for batch in batches:
+            b = torch.as_tensor(batch).to(torch.float64)
+            if b.ndim != 2 or b.shape[1] != self.dim:
+                raise FacepsychError(
+                    f"feature statistics need rows of {self.dim} features, "
+                    f"got a batch of shape {tuple(b.shape)}"
+                )
+            nb = b.shape[0]
+            if nb == 0:
+                continue
+            mb = b.mean(0)
+            m2b = ((b - mb) ** 2).sum(0)
+            total = n + nb
+            delta = mb - mean
+            mean = mean + delta * (nb / total)
+            m2 = m2 + m2b + delta**2 * (n * nb / total)
+            n = total
+        if n < 2:
+            raise FacepsychError(
+                f"feature statistics need at least 2 rows of {self.dim} features, got {n}"
+            )
+        std = (m2 / n).sqrt().to(torch.float32)
+        mean = mean.to(torch.float32)
         positive = std[std > 0]
         floor = float(positive.median()) * self.floor if len(positive) else 1.0
         self.mean.copy_(mean)

@@ -65,7 +65,9 @@ class Preprocessing:
     def array(self, image: Image.Image) -> np.ndarray:
         """The normalised image as a float32 array (3, S, S)."""
         size = int(self.image_size)
-        rgb = image.convert("RGB")
+        from facepsych.data.images import to_rgb
+
+        rgb = to_rgb(image)
         if rgb.size != (size, size):
             rgb = rgb.resize((size, size), Image.BILINEAR)
         values = np.asarray(rgb, dtype=np.float32).transpose(2, 0, 1) * (self.scale / 255.0)

@@ -98,6 +98,14 @@ def imagenet_cache_path(arch: str) -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / imagenet_file_name(arch)
 
 
+def _check_weights_file(path: Path) -> None:
+    """Raise unless ``path`` is a file: a folder is named as one, a missing path as missing."""
+    if path.is_dir():
+        raise FacepsychError(f"{path} is a folder, not a weights file")
+    if not path.is_file():
+        raise FacepsychError(f"weight file not found: {path}")
+
+
 def resolve_path(arch: str, source: str) -> Path | None:
     """The file a source points to (None for ``random``); fails when it does not exist."""
     src = parse_weights(source)
@@ -115,8 +123,7 @@ def resolve_path(arch: str, source: str) -> Path | None:
                 f"{path.parent}/, use imagenet:PATH, or run `facepsych weights download {arch}` "
                 "on a machine that is online"
             )
-    if not path.is_file():
-        raise FacepsychError(f"weight file not found: {path}")
+    _check_weights_file(path)
     return path
 
 
@@ -148,8 +155,7 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     a tensor holding NaN or infinite values (named by its key).
     """
     path = Path(path)
-    if not path.is_file():
-        raise FacepsychError(f"weight file not found: {path}")
+    _check_weights_file(path)
     with open(path, "rb") as fh:
         head = fh.read(4)
     if not head:

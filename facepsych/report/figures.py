@@ -23,6 +23,7 @@ from facepsych.plotting import colors, save_figure  # noqa: E402
 from facepsych.psychophysics import mean_ci, psi  # noqa: E402
 
 CONDITION_ORDER = ("full", "eyes", "nose", "mouth")
+DOMAINS = ("object", "face")
 
 
 def _mean_fitted_curve(
@@ -220,3 +221,93 @@ def cam_grid(
         alpha=0.45,
         horizontal_row_labels=True,
     )
+
+
+def net_curves(
+    predictions: pd.DataFrame,
+    series: pd.DataFrame,
+    nets: pd.DataFrame,
+    humans: HumanBand,
+    out: Path,
+    condition: str = "full",
+) -> Path:
+    """One panel per net (rows of :func:`facepsych.experiment.nets.net_table`): its mean
+    P(positive) per level with the 95 % t band over continua × seeds and its series fit ψ (line;
+    dashed where the PSE is unusable), its random twin in grey, over the human band."""
+    from facepsych.psychophysics import usable_pse
+
+    pred = predictions[predictions["condition"] == condition]
+    fits = series[series["condition"] == condition] if len(series) else series
+    x = np.linspace(0, 1, 201)
+    mid, lo, hi = humans.band(x)
+    n = max(len(nets), 1)
+    cols = min(n, 4)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols, 2.6 * rows + 0.4), squeeze=False,
+                             sharex=True, sharey=True)  # fmt: skip
+
+    def draw(ax, key: dict, color, label: str) -> None:
+        g = pred
+        for k, v in key.items():
+            g = g[g[k].astype(str) == str(v)]
+        if g.empty:
+            return
+        per = g.groupby("level")["p_positive"]
+        stats = [mean_ci(v.to_numpy()) for _, v in per]
+        lv = np.array(list(per.groups.keys()), dtype=float)
+        m = np.array([s.mean for s in stats])
+        lo_ = np.array([s.lo if np.isfinite(s.lo) else s.mean for s in stats])
+        hi_ = np.array([s.hi if np.isfinite(s.hi) else s.mean for s in stats])
+        ax.fill_between(lv, np.clip(lo_, 0, 1), np.clip(hi_, 0, 1), color=color, alpha=0.13, lw=0)
+        ax.plot(lv, m, "o", ms=3, color=color, label=label)
+        f = fits
+        for k, v in key.items():
+            f = f[f[k].astype(str) == str(v)] if len(f) else f
+        if len(f) and np.isfinite(float(f["sigma"].iloc[0])):
+            r = f.iloc[0]
+            y = psi(x, float(r["pse"]), float(r["sigma"]), float(r["guess"] or 0.0),
+                    float(r["lapse"] or 0.0), str(r["function"]))  # fmt: skip
+            ax.plot(x, y, color=color, lw=1.6, ls="-" if usable_pse(r.to_dict()) else ":")
+
+    for i, (_, r) in enumerate(nets.iterrows()):
+        ax = axes[i // cols][i % cols]
+        ax.fill_between(x, lo, hi, color="0.85", lw=0, label="humans")
+        ax.plot(x, mid, color="0.55", lw=1.2)
+        key = {k: r[k] for k in ("model", "weights", "variant")}
+        color = {"object": "C0", "face": "C3"}.get(str(r["domain"]), "C2")
+        label = (
+            str(r["weights"]) if r["weights"] == r["domain"] else f"{r['weights']} ({r['domain']})"
+        )
+        draw(ax, key, color, label)
+        if r.get("twin"):
+            draw(ax, {**key, "weights": r["twin"]}, "0.3", f"{r['twin']} twin")
+        ax.set_title(f"{r['net']} ({r['domain']})", fontsize=9)
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3, lw=0.5)
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    has_curve = humans.curve is not None and len(humans.curve)
+    what = "mean curve ± SE" if has_curve else "PSE mean ± 1 SD"
+    handles = [Patch(color="0.85", label=f"humans ({what})")]
+    for d, c in (("object", "C0"), ("face", "C3"), ("other", "C2")):
+        if (nets["domain"] == d).any() or (d == "other" and (~nets["domain"].isin(DOMAINS)).any()):
+            handles.append(Line2D([], [], color=c, marker="o", ms=4, label=f"{d}-trained net"))
+    if nets["twin"].astype(bool).any():
+        handles.append(Line2D([], [], color="0.3", marker="o", ms=4, label="its random twin"))
+    handles += [
+        Line2D([], [], color="0.2", lw=1.6, label="series fit"),
+        Line2D([], [], color="0.2", lw=1.6, ls=":", label="fit without usable PSE"),
+    ]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=7,
+               frameon=False, bbox_to_anchor=(0.5, -0.01))  # fmt: skip
+    for j in range(len(nets), rows * cols):
+        axes[j // cols][j % cols].set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("morph level (0 neg. → 1 pos.)")
+    for row in axes:
+        row[0].set_ylabel("P(positive)")
+    fig.suptitle(f"Psychometric curves per net ({condition} faces) over humans: {humans.label}",
+                 fontsize=10)  # fmt: skip
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return save_figure(fig, out)

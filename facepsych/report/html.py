@@ -2,10 +2,17 @@
 
 Built from the folder alone (``manifest.json`` and the CSV tables), so ``facepsych report RUN_DIR``
 can rebuild it anywhere. Figures are regenerated into ``figures/`` and embedded as base64 PNG
-``data:`` URIs: the page needs no other file and no network. Sections: summary and findings, scale
-reductions (when the config states them), the human-likeness ranking table, model attention vs
-human fixations (when the run has ``attention.csv``), the figures, the per-cell table, and the
-full manifest.
+``data:`` URIs: the page needs no other file and no network.
+
+The first screen is the answer: one figure (psychometric curves per net with its random twin over
+the human band) and one table (per net: span, PSE, slope with 95 % CIs, its twin's, the
+pre-training gain, domain and weights source; :func:`facepsych.experiment.nets.net_table`).
+Then object vs face (on gains and raw values, with the architecture confound), CAM region shares
+per net, and the human-likeness ranking of the series fits with per-stimulus agreement (or one
+line saying it needs trial data), and model attention vs human fixations (with
+``attention.csv``). Everything else is folded in ``<details>``: findings over continuum fits,
+scale reductions, pre-trained backbones, valence accuracy, the per-continuum figures, the
+per-cell table and the manifest.
 """
 
 from __future__ import annotations
@@ -20,7 +27,16 @@ import numpy as np
 import pandas as pd
 
 from facepsych.errors import FacepsychError
+from facepsych.experiment.nets import (
+    ARCHITECTURE_CONFOUND,
+    asymptote_notes,
+    domain_contrast,
+    net_table,
+    region_table,
+    series_ranking,
+)
 from facepsych.experiment.rundir import read_csv_or_empty, write_text
+from facepsych.experiment.seriesfits import continuum_fits, series_fits, series_rows
 from facepsych.experiment.summary import (
     ATTENTION_METRICS,
     HumanBand,
@@ -29,7 +45,6 @@ from facepsych.experiment.summary import (
     human_band,
     mask_failed,
     pretrain_caveats,
-    ranking_table,
     series_label,
     valence_accuracy,
 )
@@ -48,6 +63,10 @@ figure{margin:1.2em 0}
 figure img{max-width:100%;border:1px solid #eee}figcaption{color:#555;font-size:.9em}
 pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.78em;max-height:40em}
 ul.findings li{margin:.3em 0}li.caveat{color:#8a4b00}
+.small{font-size:.82em}figure.small img{max-width:600px}figure.answer img{max-width:100%}
+table.answer td,table.answer th{padding:.2em .4em}span.ci{color:#666;font-size:.85em;
+white-space:nowrap}details{margin:.4em 0}
+summary{cursor:pointer;font-weight:600}
 """
 
 
@@ -121,12 +140,6 @@ def make_figures(
                 )
             )
     if len(regions):
-        made.append(
-            (
-                figs.region_share_bars(regions, out / "region_shares.png"),
-                "Share of CAM mass in the eyes, nose and mouth regions (± SE over images).",
-            )
-        )
         cams = []
         seen: set[str] = set()
         for cell in manifest.get("cells", []):
@@ -254,6 +267,124 @@ def _attention_table(att: pd.DataFrame) -> str:
     )
 
 
+def _ci(v: Any, lo: Any, hi: Any, digits: int = 2) -> str:
+    """``m [lo, hi]`` (``–`` when not measurable; no interval when it has no finite ends)."""
+    try:
+        v, lo, hi = float(v), float(lo), float(hi)
+    except (TypeError, ValueError):
+        return "–"
+    if not np.isfinite(v):
+        return "–"
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return f"{v:.{digits}f}"
+    return f"{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def _ci2(v: Any, lo: Any, hi: Any, digits: int = 2) -> str:
+    """:func:`_ci` on two lines: the value, then its interval in small print."""
+    text = _ci(v, lo, hi, digits)
+    if " [" not in text:
+        return text
+    m, iv = text.split(" ", 1)
+    return f"{m}<br><span class='ci'>{iv}</span>"
+
+
+def _net_html(nets: pd.DataFrame) -> str:
+    """The first-screen table: one row per net (see :func:`net_table`)."""
+    head = (
+        "<tr><th class='l' rowspan=2>net</th><th class='l' rowspan=2>domain</th>"
+        "<th class='l' rowspan=2>weights from</th><th colspan=3>net</th>"
+        "<th colspan=3>random twin</th><th colspan=3>pre-training gain (net − twin)</th></tr><tr>"
+        + "<th>span</th><th>PSE</th><th>slope</th>" * 3
+        + "</tr>"
+    )
+    body = []
+    for _, r in nets.iterrows():
+        cells = [
+            f"<td class='l'><b>{html.escape(str(r['net']))}</b></td>",
+            f"<td class='l'>{html.escape(str(r['domain']))}</td>",
+            f"<td class='l small'>{html.escape(str(r['source']))}</td>",
+        ]
+        for prefix in ("", "twin_", "gain_"):
+            if prefix == "twin_" and not r.get("twin"):
+                cells.append("<td colspan=3 class='muted'>no random twin in this run</td>")
+                continue
+            if prefix == "gain_" and not r.get("twin"):
+                cells.append("<td colspan=3 class='muted'>–</td>")
+                continue
+            for m, d in (("span", 2), ("pse", 3), ("slope", 2)):
+                c = f"{prefix}{m}"
+                cells.append(f"<td>{_ci2(r[c], r[f'{c}_lo'], r[f'{c}_hi'], d)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table class='answer'>{head}{''.join(body)}</table>"
+
+
+def _contrast_html(contrast: pd.DataFrame) -> str:
+    if contrast.empty:
+        return (
+            "<p class='muted'>No object-vs-face contrast: this run has no object-trained and "
+            "face-trained nets side by side.</p>"
+        )
+    rows = "".join(
+        f"<tr><td class='l'>{html.escape(r['measure'])}</td><td class='l'>{r['kind']}</td>"
+        f"<td>{_fmt(r['object'])}</td><td class='l small'>{html.escape(r['object_nets'])}</td>"
+        f"<td>{_fmt(r['face'])}</td><td class='l small'>{html.escape(r['face_nets'])}</td>"
+        f"<td>{_ci2(r['diff'], r['diff_lo'], r['diff_hi'], 3)}</td>"
+        f"<td class='l'>{html.escape(r['verdict'])}</td></tr>"
+        for _, r in contrast.iterrows()
+    )
+    return (
+        "<table><tr><th class='l'>measure</th><th class='l'>on</th><th>object</th>"
+        "<th class='l'>object nets</th><th>face</th><th class='l'>face nets</th>"
+        f"<th>face − object [95% CI]</th><th class='l'>result</th></tr>{rows}</table>"
+    )
+
+
+AGREEMENT_NEEDS_TRIALS = (
+    "Per-stimulus agreement (correlation with its ceiling, Cohen's κ) needs human trial data "
+    "naming each stimulus (humans: source trials with continuum and level columns); the "
+    "published reference has only PSE statistics."
+)
+
+
+def _ranking_html(rank: pd.DataFrame) -> str:
+    has_agreement = "stimulus_r" in rank
+    head = ["rank", "net", "PSE [95% CI]", "z", "ΔPSE [95% CI]", "slope [95% CI]"]
+    if has_agreement:
+        head += ["r per stimulus [CI]", "ceiling r", "κ [CI]", "c_obs / c_exp"]
+    rows = []
+    for _, r in rank.iterrows():
+        cells = [
+            str(r["rank"]), html.escape(str(r["series"])),
+            _ci(r["pse"], r["pse_lo"], r["pse_hi"], 3), _fmt(r["pse_z"], 2),
+            _ci(r.get("delta_pse"), r.get("delta_pse_lo"), r.get("delta_pse_hi"), 3),
+            _ci(r["slope"], r["slope_lo"], r["slope_hi"], 2),
+        ]  # fmt: skip
+        if has_agreement:
+            cells += [
+                _ci(r["stimulus_r"], r["stimulus_r_lo"], r["stimulus_r_hi"], 2),
+                _fmt(r.get("stimulus_ceiling_r"), 2),
+                _ci(r["kappa"], r["kappa_lo"], r["kappa_hi"], 2),
+                f"{_fmt(r.get('c_obs'), 2)} / {_fmt(r.get('c_exp'), 2)}",
+            ]
+        rows.append(
+            "<tr>" + "".join(
+                f"<td class='{'l' if i == 1 else ''}'>{c}</td>" for i, c in enumerate(cells)
+            ) + "</tr>"
+        )  # fmt: skip
+    th = "".join(f"<th class='{'l' if i == 1 else ''}'>{h}</th>" for i, h in enumerate(head))
+    return f"<table><tr>{th}</tr>{''.join(rows)}</table>"
+
+
+def _fold(summary: str, body: str, open_: bool = False) -> str:
+    if not body.strip():
+        return ""
+    return (
+        f"<details{' open' if open_ else ''}><summary>{html.escape(summary)}</summary>"
+        f"{body}</details>"
+    )
+
+
 def build_report(run_dir: str | Path) -> Path:
     """Write ``RUN/report.html`` from the run folder (see the module docstring); return its path."""
     run = Path(run_dir)
@@ -270,67 +401,128 @@ def build_report(run_dir: str | Path) -> Path:
             "facepsych run CONFIG --out RUN_DIR --resume"
         )
     cfg = manifest.get("config", {})
-    fits, regions = _read(run, "fits.csv"), _read(run, "regions.csv")
+    fit_cfg = cfg.get("analysis", {}).get("fit", {})
+    all_fits, regions = _read(run, "fits.csv"), _read(run, "regions.csv")
+    fits, series = continuum_fits(all_fits), series_rows(all_fits)
     preds = _read(run, "predictions.csv")
+    if series.empty and len(preds):  # a run folder written before series fits existed
+        series = series_fits(preds, fit_cfg, seed=int(cfg.get("seed", 0)))
+    comparison = _read(run, "comparison.csv")
     band = _human_band(run)
-    rank = (
-        ranking_table(fits, band.pse_mean, band.pse_sd, band.slope) if len(fits) else pd.DataFrame()
+    cells = manifest.get("cells", [])
+    nets = net_table(
+        cells, preds, series, pretrain=cfg.get("pretrain"), pretrained=manifest.get("pretrained")
     )
+    rank = series_ranking(series, comparison, band.pse_mean, band.pse_sd)
+    regions_per_net = region_table(regions)
     made = make_figures(run, manifest, preds, fits, regions, band)
 
-    cells = manifest.get("cells", [])
+    def upper(v: Any) -> float:
+        return float(v[1]) if isinstance(v, list | tuple) else float(v or 0.0)
+
+    g_max, l_max = upper(fit_cfg.get("guess", 0.05)), upper(fit_cfg.get("lapse", 0.05))
     n_cont = len({s["continuum"] for s in manifest.get("stimuli", [])})
     conds = list(dict.fromkeys(s["condition"] for s in manifest.get("stimuli", [])))
-    t = manifest.get("timings", {})
+    seeds = sorted({c.get("seed") for c in cells})
     parts = [
         f"<h1>{html.escape(cfg.get('name', 'study'))}</h1>",
         f"<p class='muted'>{html.escape(cfg.get('description', ''))}</p>",
-        "<h2>Summary</h2><ul>",
-        f"<li>{len(cells)} grid cells (model × weights × variant × seed), {n_cont} continua × "
-        f"{len(conds)} conditions ({', '.join(conds)}).</li>",
-        f"<li>Fit: {html.escape(_fit_text(cfg.get('analysis', {}).get('fit', {})))}.</li>",
-        f"<li>Humans: {html.escape(band.label)}.</li>",
-        f"<li>Run time {t.get('total_s', float('nan')):.0f} s; facepsych "
-        f"{html.escape(manifest.get('versions', {}).get('facepsych', '?'))}, torch "
-        f"{html.escape(manifest.get('versions', {}).get('torch', '?'))}.</li></ul>",
-        _valence_line(manifest),
-        "<h3>Findings (95% confidence intervals)</h3><ul class='findings'>",
-        *(f"<li>{html.escape(s)}</li>" for s in findings(fits, regions, preds)),
-        *(
-            f"<li class='caveat'>{html.escape(s)}</li>"
-            for s in pretrain_caveats(manifest.get("pretrained") or {})
-        ),
-        "</ul>",
-        _scale_table(cfg.get("notes", {})),
-        _pretrain_table(manifest.get("pretrained") or {}),
     ]
+    if len(nets):
+        curves = figs.net_curves(preds, series, nets, band, run / "figures" / "net_curves.png")
+        parts += [
+            f"<figure class='answer'>{_img(curves)}<figcaption>Full faces. Points: mean "
+            f"P(positive) per morph level over {n_cont} continua × {len(seeds)} seed(s), band: "
+            "its 95% t interval; line: the series fit (the mean curve fitted once; dotted where "
+            f"its PSE is unusable); grey: the net's random twin; wide grey band: humans "
+            f"({html.escape(band.label)}).</figcaption></figure>",
+            "<h2>Per net: response, pre-training gain</h2>",
+            _net_html(nets),
+            "<p class='muted small'>Span = P(positive) at the most positive minus at the most "
+            "negative level (fit-free; humans ≈ 1, a net that ignores expression 0; mean [95% t "
+            "CI] over continua × seeds). PSE and slope: series fit with bootstrap 95% CI over "
+            "continua within seeds (– : no usable PSE, e.g. on a bound). Gain CIs: Welch for "
+            "span, √(se²+se²) of the two bootstrap CIs for PSE and slope.</p>",
+        ]
+        notes = asymptote_notes(series, g_max, l_max)
+        if notes:
+            parts.append(
+                f"<p class='small'>Mean curves that stay above {g_max:g} at the negative end or "
+                f"below {1 - l_max:g} at the positive end: ψ with guess ≤ {g_max:g} and lapse ≤ "
+                f"{l_max:g} cannot reach them there, so the fit puts guess or lapse on its "
+                "bound:</p><ul class='small'>"
+                + "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+                + "</ul>"
+            )
+        parts += [
+            "<h2>Object vs face pre-training</h2>",
+            f"<p>{html.escape(ARCHITECTURE_CONFOUND)}</p>",
+            _contrast_html(domain_contrast(nets)),
+        ]
+    if len(regions_per_net):
+        bars = figs.region_share_bars(regions, run / "figures" / "region_shares.png")
+        parts += [
+            "<h2>Where the nets look</h2>",
+            f"<figure class='small'>{_img(bars)}<figcaption>Share of CAM mass in the eyes, nose "
+            "and mouth regions per net (full faces, ± SE over images).</figcaption></figure>",
+        ]
     if len(rank):
         parts += [
-            "<h2>Human-likeness ranking</h2>",
+            "<h2>Human-likeness ranking (series fits)</h2>",
             f"<p>Full faces. z = (PSE − {band.pse_mean:.3f}) / {band.pse_sd:.3f}; rank 1 = PSE "
-            "closest to the human mean. CIs are 95% t intervals over continua × seeds.</p>",
-            _table(
-                rank,
-                [
-                    "rank",
-                    "series",
-                    "n_fits",
-                    "pse",
-                    "pse_lo",
-                    "pse_hi",
-                    "pse_z",
-                    "slope",
-                    "slope_lo",
-                    "slope_hi",
-                    "n_failed",
-                ],
-                left=("series",),
+            "closest to the human mean; ΔPSE = PSE − human mean PSE.</p>",
+            _ranking_html(rank),
+        ]
+        if "stimulus_r" not in rank:
+            parts.append(f"<p class='muted'>{html.escape(AGREEMENT_NEEDS_TRIALS)}</p>")
+
+    parts.append(_attention_table(_read(run, "attention.csv")))
+
+    # ------------------------------------------------------------------ below the answer, folded
+    t = manifest.get("timings", {})
+    run_info = (
+        f"<ul><li>{len(cells)} grid cells (model × weights × variant × seed), {n_cont} continua × "
+        f"{len(conds)} conditions ({', '.join(conds)}).</li>"
+        f"<li>Fit: {html.escape(_fit_text(fit_cfg))}.</li>"
+        f"<li>Humans: {html.escape(band.label)}.</li>"
+        f"<li>Run time {t.get('total_s', float('nan')):.0f} s; facepsych "
+        f"{html.escape(manifest.get('versions', {}).get('facepsych', '?'))}, torch "
+        f"{html.escape(manifest.get('versions', {}).get('torch', '?'))}.</li></ul>"
+        + _valence_line(manifest)
+    )
+    finding_items = "".join(
+        [
+            *(f"<li>{html.escape(x)}</li>" for x in findings(fits, regions, preds)),
+            *(
+                f"<li class='caveat'>{html.escape(x)}</li>"
+                for x in pretrain_caveats(manifest.get("pretrained") or {})
             ),
         ]
-    parts.append(_attention_table(_read(run, "attention.csv")))
-    parts.append("<h2>Figures</h2>")
-    for png, caption in made:
-        parts.append(f"<figure>{_img(png)}<figcaption>{html.escape(caption)}</figcaption></figure>")
+    )
+    all_notes = asymptote_notes(series, g_max, l_max, condition=None)
+    parts += [
+        "<h2>Details</h2>",
+        _fold("Run: cells, fit settings, humans, valence training", run_info),
+        _fold(
+            "Findings over per-continuum fits and caveats (95% CIs)",
+            f"<ul class='findings'>{finding_items}</ul>",
+        ),
+        _fold(
+            "Asymptote notes, every condition",
+            "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in all_notes) + "</ul>"
+            if all_notes
+            else "",
+        ),
+        _fold("Scale reductions", _scale_table(cfg.get("notes", {}))),
+        _fold("Pre-trained lab backbones", _pretrain_table(manifest.get("pretrained") or {})),
+        _fold(
+            "Per-continuum figures, CAM overlays, learning curves",
+            "".join(
+                f"<figure>{_img(png)}<figcaption>{html.escape(caption)}</figcaption></figure>"
+                for png, caption in made
+            ),
+        ),
+    ]
     if cells:
         info = manifest.get("cell_results", {})
         rows = pd.DataFrame(
@@ -343,19 +535,22 @@ def build_report(run_dir: str | Path) -> Path:
                 for c in cells
             ]
         )
-        parts += [
-            "<h2>Cells</h2>",
-            _table(
-                rows,
-                ["cell_id", "arch", "weights", "variant", "seed", "best_val_acc", "train_s"],
-                left=("cell_id", "arch", "weights", "variant"),
-            ),
-        ]
-    parts += [
-        "<h2>Manifest</h2><details><summary>manifest.json</summary><pre>",
-        html.escape(json.dumps(manifest, indent=2, default=str)),
-        "</pre></details>",
-    ]
+        parts.append(
+            _fold(
+                "Cells",
+                _table(
+                    rows,
+                    ["cell_id", "arch", "weights", "variant", "seed", "best_val_acc", "train_s"],
+                    left=("cell_id", "arch", "weights", "variant"),
+                ),
+            )
+        )
+    parts.append(
+        _fold(
+            "manifest.json",
+            f"<pre>{html.escape(json.dumps(manifest, indent=2, default=str))}</pre>",
+        )
+    )
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(cfg.get('name', 'study'))} — facepsych report</title>"

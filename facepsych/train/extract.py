@@ -14,6 +14,13 @@ import torch
 
 from facepsych.data import FaceDataset
 from facepsych.errors import FacepsychError
+from facepsych.runtime import available_cores
+
+
+def decode_workers(workers: int, *, cores: int | None = None) -> int:
+    """DataLoader worker processes actually started: ``min(workers, cores)`` (0 stays 0), so a
+    request for more decoders than CPUs neither oversubscribes them nor draws torch's warning."""
+    return max(0, min(int(workers), cores or available_cores()))
 
 
 class _Decoded(torch.utils.data.Dataset):
@@ -45,10 +52,10 @@ def decoded_batches(
     pin_memory: bool = False,
 ) -> Iterator[list[tuple[int, torch.Tensor | str]]]:
     """Decode each batch of sample positions, in order; ``workers`` > 1 uses that many DataLoader
-    worker processes (each runs torch with one thread; never more processes than batches), else
-    this process decodes."""
+    worker processes (each runs torch with one thread; never more processes than batches or
+    cores, :func:`decode_workers`), else this process decodes."""
     source = _Decoded(dataset, preprocess)
-    workers = min(int(workers), len(batches))
+    workers = min(decode_workers(workers), len(batches))
     if workers <= 1:
         for batch in batches:
             yield [source[p] for p in batch]

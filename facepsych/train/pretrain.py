@@ -14,8 +14,9 @@ Data: ``"synthetic"`` renders the built-in lab in memory (identities from
 its accuracy reported per epoch.
 
 Multi-process data parallel: run under ``torchrun`` (``WORLD_SIZE`` > 1) and each process trains
-on its shard (``DistributedSampler``) with gradients averaged by DDP — gloo on CPU, nccl on GPUs.
-Rank 0 writes the checkpoint. Example::
+on its shard (``DistributedSampler``) with gradients averaged by DDP — nccl on ``cuda:LOCAL_RANK``,
+gloo with ``--device cpu`` or without a GPU (each CPU rank takes cores ÷ ranks-on-its-node
+threads). Rank 0 writes the checkpoint (and alone reports its SHA-256). Example::
 
     torchrun --nproc_per_node 2 -m facepsych.cli pretrain --task identity --arch alexnet \\
         --data synthetic --epochs 2 --image-size 64 --out face_alexnet.pth
@@ -28,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -39,6 +41,8 @@ from tqdm.auto import tqdm
 
 from facepsych.data.records import IMAGE_SUFFIXES
 from facepsych.errors import FacepsychError
+from facepsych.runtime import apply_threads, resolve_device
+from facepsych.train.extract import decode_workers
 
 TASKS = ("identity", "objects")
 
@@ -60,6 +64,7 @@ class PretrainConfig:
     per_class: int = 40  # synthetic images per class
     val_fraction: float = 0.1
     workers: int = 0
+    device: str = "auto"
     progress: bool = True
 
     def as_dict(self) -> dict:
@@ -169,10 +174,9 @@ class _ImageFiles(Dataset):
         return len(self.files)
 
     def __getitem__(self, i):
-        from PIL import Image
+        from facepsych.data.images import read_rgb
 
-        with Image.open(self.files[i]) as im:
-            x = self.prep(im.convert("RGB"))
+        x = self.prep(read_rgb(self.files[i]))
         return x, int(self.labels[i])
 
 
@@ -200,20 +204,24 @@ def _split(labels: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarr
 # ----------------------------------------------------------------------------- training
 
 
-def _dist_setup() -> tuple[int, int, torch.device]:
+def _dist_setup(device: str = "auto") -> tuple[int, int, torch.device]:
+    """(rank, world size, device). One process: ``resolve_device(device)``. Under ``torchrun``
+    (``WORLD_SIZE`` > 1): nccl on ``cuda:LOCAL_RANK`` unless the device is the CPU, else gloo;
+    every CPU rank gets the thread policy's share, cores ÷ ranks on this node."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
+    dev = resolve_device(device)
     if world <= 1:
-        dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         return 0, 1, dev
     import torch.distributed as dist
 
     local = int(os.environ.get("LOCAL_RANK", "0"))
-    if torch.cuda.is_available():
-        torch.cuda.set_device(local)
-        backend, dev = "nccl", torch.device("cuda", local)
+    if dev.type == "cuda":
+        dev = torch.device("cuda", local)
+        torch.cuda.set_device(dev)
+        backend = "nccl"
     else:
-        backend, dev = "gloo", torch.device("cpu")
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
+        backend = "gloo"
+        apply_threads(workers=int(os.environ.get("LOCAL_WORLD_SIZE", world)))
     if not dist.is_initialized():
         dist.init_process_group(backend=backend)
     return dist.get_rank(), dist.get_world_size(), dev
@@ -264,10 +272,17 @@ def _evaluate(net, loader, device) -> tuple[float, float]:
 
 
 def pretrain(
-    config: PretrainConfig | None = None, out: str | Path = "pretrained.pth", **overrides
+    config: PretrainConfig | None = None,
+    out: str | Path = "pretrained.pth",
+    *,
+    log: Callable[[str], None] | None = None,
+    **overrides,
 ) -> PretrainResult:
     """Train ``config.arch`` on ``config.task`` and save a torchvision-format state dict at
-    ``out`` (plus ``out`` with suffix ``.json``: config, classes, per-epoch history)."""
+    ``out`` (plus ``out`` with suffix ``.json``: config, classes, per-epoch history).
+
+    ``log`` (rank 0 only) receives one line per finished epoch, ``epoch k/E: train loss …, val
+    acc …`` — the plain progress a non-interactive run prints."""
     from torch.utils.data.distributed import DistributedSampler
 
     from facepsych.models import build_model
@@ -278,7 +293,7 @@ def pretrain(
     out = Path(out)
     if out.is_dir():  # fail before training, not when saving
         raise FacepsychError(f"--out {out} is a folder; give a checkpoint file name (CKPT.pth)")
-    rank, world, device = _dist_setup()
+    rank, world, device = _dist_setup(cfg.device)
     t0 = time.time()
     show = cfg.progress and rank == 0
     net = build_model(
@@ -330,11 +345,11 @@ def pretrain(
         batch_size=cfg.batch_size,
         shuffle=sampler is None,
         sampler=sampler,
-        num_workers=cfg.workers,
+        num_workers=decode_workers(cfg.workers),
         generator=gen,
         drop_last=len(train_ds) >= 2 * cfg.batch_size * world,
     )
-    val_loader = DataLoader(val_ds, batch_size=256, num_workers=cfg.workers)
+    val_loader = DataLoader(val_ds, batch_size=256, num_workers=decode_workers(cfg.workers))
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     torch.manual_seed(cfg.seed + rank)  # dropout / flips differ per rank, gradients are averaged
     history = []
@@ -373,11 +388,14 @@ def pretrain(
             seconds=time.time() - te,
         )
         history.append(row)
+        line = (
+            f"epoch {epoch}/{cfg.epochs}: train loss {row['train_loss']:.3f} acc "
+            f"{row['train_acc']:.3f}, val acc {val_acc:.3f} ({row['seconds']:.1f} s)"
+        )
         if show:
-            tqdm.write(
-                f"epoch {epoch}: train loss {row['train_loss']:.3f} acc "
-                f"{row['train_acc']:.3f}, val acc {val_acc:.3f} ({row['seconds']:.1f} s)"
-            )
+            tqdm.write(line)
+        if log is not None and rank == 0:
+            log(line)
     state = torchvision_state_dict(net)
     if rank == 0:
         from facepsych.atomic import save_torch
@@ -387,7 +405,7 @@ def pretrain(
         import torch.distributed as dist
 
         dist.barrier()
-    sha = sha256_file(out)
+    sha = sha256_file(out) if rank == 0 else ""  # other nodes need not see rank 0's disk
     res = PretrainResult(
         out, sha, cfg.as_dict(), list(names), history, world, rank, time.time() - t0, net
     )

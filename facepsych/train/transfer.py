@@ -24,7 +24,7 @@ import io
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -133,20 +133,26 @@ def _evaluate(batches: _Batches, loss_fn: nn.Module, batch_size: int) -> tuple[f
     return total_loss / len(batches), correct / len(batches)
 
 
-def _backbone_features(net, data: FaceDataset, config: TrainConfig) -> torch.Tensor:
-    """One no-grad pass of the backbone over ``data`` (un-augmented): the features the
-    standardiser's statistics come from when they are not cached (full-forward mode)."""
+def _backbone_batches(net, data: FaceDataset, config: TrainConfig) -> Iterator[torch.Tensor]:
+    """One no-grad pass of the backbone over ``data`` (un-augmented), batch by batch: the
+    features the standardiser's statistics come from when they are not cached (full-forward)."""
     device = next(net.parameters()).device
     was_training = net.training
     net.eval()
-    out = []
     step = config.extract_batch_size
-    with torch.no_grad():
-        for start in range(0, len(data), step):
-            images = [data.load_image(s) for s in data.samples[start : start + step]]
-            out.append(net.backbone(net.preprocessing.batch(images).to(device)).cpu())
-    net.train(was_training)
-    return torch.cat(out)
+    try:
+        with torch.no_grad():
+            for start in range(0, len(data), step):
+                images = [data.load_image(s) for s in data.samples[start : start + step]]
+                yield net.backbone(net.preprocessing.batch(images).to(device)).cpu()
+    finally:
+        net.train(was_training)
+
+
+def _feature_batches(feats: FeatureRows, chunk: int = 4096) -> Iterator[torch.Tensor]:
+    """The cached rows in chunks of ``chunk`` (only one chunk in memory at a time)."""
+    for start in range(0, len(feats), chunk):
+        yield feats[start : start + chunk]
 
 
 def check_decodable(dataset: FaceDataset, *, progress: bool = True) -> list[dict]:
@@ -275,10 +281,10 @@ def train_valence(
     _check_classes(counts)
 
     if net.standardize is not None:
-        net.standardize.set_statistics(
-            train_feats.to_tensor()
+        net.standardize.set_statistics_from(  # streamed: the split is never loaded whole
+            _feature_batches(train_feats)
             if train_feats is not None
-            else _backbone_features(net, train_set, config)
+            else _backbone_batches(net, train_set, config)
         )
         log("features standardised with the training split's mean and s.d.")
 

@@ -199,3 +199,66 @@ def test_cam_command_on_a_real_morph_continuum(london_faces, run_dir, tmp_path, 
     parts = table[["eyes", "nose", "mouth", "other"]]
     np.testing.assert_allclose(parts.sum(axis=1), 1.0)
     assert (parts[["eyes", "nose", "mouth"]] > 0).all().all()  # every region holds some mass
+
+
+def _sixteen_bit(tmp_path):
+    """A 16-bit greyscale PNG (``I;16``, values far above 255) and its 8-bit scaling."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    grey16 = rng.integers(20_000, 65_535, size=(40, 40), dtype=np.uint16)
+    img = Image.fromarray(grey16)
+    assert img.mode == "I;16"
+    (tmp_path / "deep").mkdir()
+    (tmp_path / "flat").mkdir()
+    img.save(tmp_path / "deep" / "face.png")
+    grey8 = np.round(grey16 * (255 / 65535)).astype(np.uint8)
+    Image.fromarray(grey8).convert("RGB").save(tmp_path / "flat" / "face.png")
+    return tmp_path / "deep" / "face.png", tmp_path / "flat" / "face.png"
+
+
+def test_a_16_bit_png_is_scaled_not_clipped_through_facepsych_cam(run_dir, tmp_path, capsys):
+    """PIL's convert("RGB") clips I;16 to white; through the one decoder the CAM of the 16-bit
+    image is the CAM of its 8-bit scaling, and not the CAM of a white frame."""
+    from PIL import Image
+
+    deep, flat = _sixteen_bit(tmp_path)
+    Image.new("RGB", (40, 40), "white").save(tmp_path / "white.png")
+    maps = {}
+    for key, image in (("deep", deep), ("flat", flat), ("white", tmp_path / "white.png")):
+        out = tmp_path / f"cams-{key}"
+        main(["cam", str(run_dir), "--images", str(image), "--out", str(out)])
+        with np.load(out / "cams.npz") as data:
+            maps[key] = data["maps"][0]
+            assert data["sizes"].tolist() == [[40, 40]]
+    np.testing.assert_allclose(maps["deep"], maps["flat"], atol=1e-6)
+    assert not np.allclose(maps["deep"], maps["white"], atol=1e-3)
+
+
+def test_a_16_bit_image_is_scaled_on_the_predict_path(tmp_path):
+    """The same scaling on the model's own preprocessing (predict / pretrain inputs)."""
+    from PIL import Image
+
+    from facepsych.models.preprocessing import preprocessing_for
+
+    deep, flat = _sixteen_bit(tmp_path)
+    prep = preprocessing_for("imagenet", 32)
+    with Image.open(deep) as a, Image.open(flat) as b:
+        np.testing.assert_allclose(prep.array(a), prep.array(b), atol=1e-6)
+
+
+def test_cam_outputs_are_written_atomically(run_dir, continua, tmp_path, monkeypatch, capsys):
+    """Disk full while the CAM tables are written: one line naming the file, and no partial
+    file left (the temp file is removed)."""
+    import errno
+
+    def full(self, path, *args, **kwargs):
+        open(path, "w").close()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    out = tmp_path / "o"
+    code, io = _cli(["cam", str(run_dir), "--images", str(continua / "full"), "--out", str(out)],
+                    capsys)  # fmt: skip
+    assert code == 2 and io.err == f"error: {out / 'regions.csv'}: no space left on the device\n"
+    assert list(out.iterdir()) == []

@@ -62,3 +62,29 @@ def test_unwritable_cache_is_a_clear_error(monkeypatch):
         FacepsychError, match=r"^cannot write the cache folder /proc/facepsych-cache/t"
     ):
         cached("t", {}, lambda f: None)
+
+
+def test_a_killed_builds_folder_goes_with_the_next_build(tmp_path, monkeypatch):
+    """A build killed mid-way leaves ``.KEY.staging-PID-*``; the next build of that entry
+    removes it (a live builder's, or another entry's, stays)."""
+    import json
+    import os
+    import subprocess
+
+    monkeypatch.setenv("FACEPSYCH_CACHE", str(tmp_path))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    settings = {"n": 1}
+    key = cache_key(settings)
+    root = tmp_path / "things"
+    root.mkdir()
+    stale = root / f".{key}.staging-{dead.pid}-abc"
+    live = root / f".{key}.staging-{os.getppid()}-abc"
+    other = root / f".{cache_key({'n': 2})}.staging-{dead.pid}-abc"
+    for folder in (stale, live, other):
+        folder.mkdir()
+        (folder / "half.bin").write_bytes(b"x")
+    path, hit = cached("things", settings, lambda tmp: (tmp / "a.txt").write_text("a"))
+    assert not hit and (path / "a.txt").read_text() == "a"
+    assert json.loads((path / "settings.json").read_text()) == settings
+    assert not stale.exists() and live.exists() and other.exists()

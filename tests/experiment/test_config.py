@@ -171,3 +171,72 @@ def test_training_section_is_derived_from_train_config(tmp_path):
     errs = _errors({"models": "alexnet", "training": {"balance": "odd", "workers": -1}}, tmp_path)
     assert any(e.startswith("training.balance: ") for e in errs)
     assert any(e.startswith("training.workers: ") for e in errs)
+
+
+# ------------------------------------------------------------------------------ strict values
+
+
+@pytest.mark.parametrize(
+    ("section", "line"),
+    [
+        ({"training": {"epochs": True}},
+         "training.epochs: Input should be a valid integer (got True, bool)"),
+        ({"training": {"epochs": "3"}},
+         "training.epochs: Input should be a valid integer (got '3', str)"),
+        ({"training": {"augment": 1}},
+         "training.augment: Input should be a valid boolean (got 1, int)"),
+        ({"training": {"lr": "1e-3"}},
+         "training.lr: Input should be a valid number (got '1e-3', str)"),
+        ({"seed": 1.5}, "seed: Input should be a valid integer (got 1.5, float)"),
+        ({"output": {"figures": "yes"}},
+         "output.figures: Input should be a valid boolean (got 'yes', str)"),
+    ],
+)  # fmt: skip
+def test_values_are_taken_as_written(tmp_path, section, line):
+    """No bool-as-int, no "3"-as-int, no 1-as-bool: YAML's types are the config's."""
+    assert _errors(_minimal(**section), tmp_path) == [line]
+
+
+def test_a_float_field_takes_an_int_and_a_pair_takes_a_list(tmp_path):
+    cfg = config_from_dict(
+        _minimal(training={"lr": 1, "epochs": 2}, analysis={"fit": {"guess": [0, 0.02]}})
+    )
+    assert cfg.training.lr == 1.0 and cfg.training.epochs == 2
+    assert cfg.analysis.fit.guess == (0.0, 0.02)
+
+
+@pytest.mark.parametrize(
+    ("over", "line"),
+    [
+        ({"name": ""}, "name: name must not be empty"),
+        ({"name": "   "}, "name: name must not be empty"),
+        ({"name": "../"}, "name: name '../' has no usable characters; use letters, digits, "
+                          "'.', '_', '-'"),
+        ({"stimuli": {"continua": [{"name": "", "synthetic": {"identities": 1}}]}},
+         "stimuli.continua[0].name: continuum name must not be empty"),
+        ({"models": [{"arch": "alexnet", "name": "///"}]},
+         "models[0].name: model name '///' has no usable characters; use letters, digits, '.', "
+         "'_', '-'"),
+    ],
+)  # fmt: skip
+def test_names_must_name_something(tmp_path, over, line):
+    assert _errors(_minimal(**over), tmp_path) == [line]
+
+
+@pytest.mark.parametrize(
+    ("over", "start"),
+    [
+        ({"models": [{"arch": "resnet50"}]}, "models[0]: unknown arch 'resnet50' (known: alexnet"),
+        ({"models": [{"arch": "alexnet", "weights": "vggface:w.pth"}]},
+         "models[0]: vggface weights are VGG16 weights; use arch vgg16, not alexnet"),
+        ({"models": [{"arch": "mobilenet_v2", "weights": "dlib"}]},
+         "models[0]: mobilenet_v2 has no 'dlib' weights (it has: "),
+        ({"pretrain": {"p": {"task": "identity", "arch": "vgg99"}},
+          "models": [{"arch": "alexnet", "weights": "pretrained:p"}]},
+         "pretrain.p.arch: unknown arch 'vgg99'"),
+    ],
+)  # fmt: skip
+def test_archs_and_their_weights_are_checked_by_the_schema(tmp_path, over, start):
+    (tmp_path / "w.pth").write_bytes(b"x")
+    errors = _errors(_minimal(**over), tmp_path)
+    assert any(e.startswith(start) for e in errors), errors

@@ -75,3 +75,22 @@ def test_local_ray_with_two_cpus(local_ray, tiny_config, tiny_run, tmp_path):
                          workers=2, progress=False)  # fmt: skip
     assert_same_results(out, tiny_run)
     assert local_ray.is_initialized()  # the test's Ray was used, not a second one
+
+
+def test_pool_workers_share_the_cores_by_default(tmp_path, monkeypatch):
+    from facepsych.runtime import available_cores
+
+    monkeypatch.setattr(executors, "ProcessPoolExecutor", _ThreadPool)
+    monkeypatch.delenv("FACEPSYCH_THREADS", raising=False)
+    with Progress(2, tmp_path, enabled=False) as prog:
+        results = run_cells(_threads_task, _payloads("a", "b"), workers=2, progress=prog)
+    assert [r["threads"] for r in results] == [max(1, available_cores() // 2)] * 2
+
+
+def test_lines_count_from_the_given_start(tmp_path):
+    import time
+
+    out = io.StringIO()
+    with Progress(1, tmp_path, stream=out, started=time.perf_counter() - 100.0) as prog:
+        run_cells(_threads_task, _payloads("a"), workers=1, progress=prog)
+    assert re.fullmatch(r"\[ *1\d\d\.\ds\] cell 1/1 done: a \(\d+\.\d s\)\n", out.getvalue())

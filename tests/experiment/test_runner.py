@@ -40,10 +40,14 @@ def test_row_counts_match_the_grid(tiny_run):
     assert sorted(preds["level"].unique()) == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert set(preds["cell_id"]) == {c.cell_id for c in cells}
     fits = pd.read_csv(tiny_run / "fits.csv")
-    assert len(fits) == n_cells * n_cont * n_cond
+    # one fit per cell × continuum × condition, then one series fit per net × condition
+    n_nets = len({(c.model, c.weights, c.variant) for c in cells})
+    assert list(fits["scope"]) == ["continuum"] * (n_cells * n_cont * n_cond) + ["series"] * (
+        n_nets * n_cond
+    )
     assert {"pse", "slope", "fit_ok", "reason"} <= set(fits.columns)
     comparison = pd.read_csv(tiny_run / "comparison.csv")
-    assert len(comparison) == len(fits)
+    assert list(comparison["scope"]) == list(fits["scope"])
     regions = pd.read_csv(tiny_run / "regions.csv")
     assert len(regions) == n_cells * n_cont * 2  # CAM steps 0 and 4, full faces only
     shares = regions[["eyes", "nose", "mouth", "other"]].sum(axis=1)
@@ -85,3 +89,27 @@ def test_report_rebuilds_from_the_folder_alone(tiny_run, tmp_path):
         hidden.rename(tiny_run)
     assert (copy / "report.html").is_file()
     assert len(list((copy / "figures").glob("*.png"))) >= 6
+
+
+def test_device_overrides_every_cell_and_keeps_the_fingerprint(tiny_config, tmp_path, monkeypatch):
+    import facepsych.experiment.runner as runner
+
+    seen = {}
+
+    def stop(task, payloads, **kwargs):
+        seen["devices"] = {p.cell.training["device"] for p in payloads}
+        seen["ids"] = [p.cell_id for p in payloads]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "run_cells", stop)
+    cfg = config_from_dict(tiny_config)
+    try:
+        runner.run_experiment(cfg, tmp_path / "r", device="cpu", progress=False, report=False)
+    except KeyboardInterrupt:
+        pass
+    assert seen["devices"] == {"cpu"}
+    assert seen["ids"] == [c.cell_id for c in expand_grid(cfg)]
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    assert manifest["device"] == "cpu"
+    assert manifest["config_fingerprint"] == cfg.fingerprint()
+    assert manifest["config"]["training"]["device"] == "auto"

@@ -142,8 +142,8 @@ def test_unfrozen_model_trains_everything_and_is_not_cacheable():
         (
             {"arch": "nonet"},
             "unknown architecture 'nonet'; use one of alexnet, vgg11, vgg13, vgg16, fe-alexnet, "
-            "mobilenet_v2, dlib-resnet or a torchvision classification model with `features` and "
-            "`classifier` (e.g. vgg19, efficientnet_b0)",
+            "mobilenet_v2, dlib-resnet, inception-resnet-v1, efficientnet-lite0 or a torchvision "
+            "classification model with `features` and `classifier` (e.g. vgg19, efficientnet_b0)",
         ),
         (
             {"arch": "alexnet", "excitation": ["pool5"]},
@@ -223,3 +223,39 @@ def test_standardizer_rejects_wrong_shapes():
         net.standardize.set_statistics(torch.zeros(4, 100))
     with pytest.raises(FacepsychError, match="at least 2 rows"):
         net.standardize.set_statistics(torch.zeros(1, 9216))
+
+
+def test_streamed_statistics_equal_the_full_tensor_computation():
+    from facepsych.models import FeatureStandardizer
+
+    rng = np.random.default_rng(1)
+    # a large offset and uneven, partly empty batches: the pairwise update must not drift
+    feats = (500.0 + rng.gamma(2.0, 2.0, size=(1003, 64))).astype(np.float32)
+    feats[:, :3] = 0.0
+    full = torch.from_numpy(feats)
+    ref_mean = full.mean(0)
+    ref_std = full.std(0, unbiased=False)
+    floor = float(ref_std[ref_std > 0].median()) * 0.01
+    ref_std = ref_std.clamp_min(floor)
+
+    cuts = [0, 1, 1, 250, 251, 700, 1003]  # batches of 1, 0, 249, 1, 449, 303 rows
+    streamed = FeatureStandardizer(64)
+    streamed.set_statistics_from(full[a:b] for a, b in zip(cuts, cuts[1:], strict=False))
+    whole = FeatureStandardizer(64)
+    whole.set_statistics(full)
+    for got in (streamed, whole):
+        torch.testing.assert_close(got.mean, ref_mean, rtol=1e-6, atol=1e-4)
+        torch.testing.assert_close(got.std, ref_std, rtol=1e-4, atol=1e-6)
+    assert torch.equal(streamed.std[:3], torch.full((3,), floor))
+
+
+def test_streamed_statistics_reject_wrong_batches():
+    from facepsych.models import FeatureStandardizer
+
+    st = FeatureStandardizer(8)
+    with pytest.raises(FacepsychError, match=r"^feature statistics need rows of 8 features, "
+                       r"got a batch of shape \(4, 5\)$"):  # fmt: skip
+        st.set_statistics_from([torch.zeros(4, 8), torch.zeros(4, 5)])
+    with pytest.raises(FacepsychError, match=r"^feature statistics need at least 2 rows of 8 "
+                       r"features, got 1$"):  # fmt: skip
+        st.set_statistics_from(iter([torch.zeros(1, 8), torch.zeros(0, 8)]))

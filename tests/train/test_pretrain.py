@@ -151,3 +151,21 @@ def test_out_folder_is_refused_before_training(tmp_path):
     """Regression (QA): `--out DIR` trained every epoch, then failed saving with a traceback."""
     with pytest.raises(FacepsychError, match=r"is a folder; give a checkpoint file name"):
         pretrain(PretrainConfig(**{**TINY, "epochs": 1, "classes": 2, "per_class": 2}), tmp_path)
+
+
+def test_log_gets_one_line_per_epoch_with_the_validation_accuracy(tmp_path):
+    lines: list[str] = []
+    res = pretrain(out=tmp_path / "c.pth", task="identity", classes=2, per_class=4, epochs=2,
+                   device="cpu", log=lines.append, **TINY)  # fmt: skip
+    assert len(lines) == 2
+    for k, (line, row) in enumerate(zip(lines, res.history, strict=True), start=1):
+        assert line.startswith(f"epoch {k}/2: train loss {row['train_loss']:.3f} acc ")
+        assert f"val acc {row['val_acc']:.3f} (" in line
+    assert json.loads((tmp_path / "c.json").read_text())["config"]["device"] == "cpu"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
+def test_cuda_without_a_gpu_is_one_line_before_training(tmp_path):
+    with pytest.raises(FacepsychError, match=r"^device 'cuda' asked for, but no CUDA GPU"):
+        pretrain(out=tmp_path / "c.pth", device="cuda", **TINY)
+    assert not (tmp_path / "c.pth").exists()

@@ -293,3 +293,17 @@ def test_default_feature_cache_is_the_features_folder_of_the_one_cache_root(monk
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_cache_dir() == tmp_path / "xdg" / "facepsych" / "features"
     assert TrainConfig().resolved_cache_dir() == default_cache_dir()
+
+
+def test_standardize_streams_the_cached_rows_instead_of_loading_the_split(
+    striped_ds, tmp_path, cache_dir, monkeypatch
+):
+    from facepsych.train.cache import FeatureRows
+
+    def whole(self, *args, **kwargs):
+        raise AssertionError("the whole training split was loaded")
+
+    monkeypatch.setattr(FeatureRows, "to_tensor", whole)
+    result = train_valence(SPEC, striped_ds, tmp_path / "s", _cfg(cache_dir, standardize=True))
+    assert result.mode == "cached"
+    assert float(load_run(tmp_path / "s").standardize.std.min()) > 0
