@@ -164,7 +164,9 @@ def train_cmd(
     epochs: Annotated[int, typer.Option(help="Training epochs.")] = 40,
     batch_size: Annotated[int, typer.Option(help="Mini-batch size.")] = 128,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-4,
-    image_size: Annotated[int, typer.Option(help="Input size in pixels.")] = 224,
+    image_size: Annotated[
+        int | None, typer.Option(help="Input size in pixels (default: the arch's own).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed for split, init, dropout, order.")] = 0,
     skip_bad: Annotated[
         bool, typer.Option("--skip-bad", help="Skip bad rows/images; list them in skipped.csv.")
@@ -208,6 +210,9 @@ def train_cmd(
     force: Annotated[
         bool, typer.Option("--force", help="Replace the run in a non-empty --out folder.")
     ] = False,
+    crop: Annotated[
+        str, typer.Option(help="face (aligned chip on the eye landmarks) | none; recorded.")
+    ] = "none",
 ) -> None:
     """Train a positive/negative valence head on frozen features; write a run folder."""
     from facepsych.train import TrainConfig
@@ -242,6 +247,7 @@ def train_cmd(
         config=config,
         excitation=_list_option(excitation),
         force=force,
+        crop=crop,
     )
     typer.echo(
         f"best epoch {result.best_epoch}: val_acc {result.best_val_acc:.3f} "
@@ -257,16 +263,24 @@ def predict_cmd(
         Path, typer.Option(help="Folder, continuum folder, .txt/.csv list or image.")
     ],
     out: Annotated[
-        Path, typer.Option(help="CSV to write (image, p_positive, predicted_label[, level]).")
-    ],
+        Path | None,
+        typer.Option(
+            help="CSV to write (image, p_positive, predicted_label[, level]); "
+            "default RUN/predictions.csv."
+        ),
+    ] = None,
     batch_size: Annotated[int, typer.Option(help="Images per forward pass.")] = 64,
     device: DeviceOpt = "auto",
+    crop: Annotated[
+        str | None, typer.Option(help="face | none (default: the run's recorded crop).")
+    ] = None,
 ) -> None:
     """P(positive) for images with a trained run's best model."""
     from facepsych.train import predict_to_csv
 
     _check_device(device)
-    table = predict_to_csv(run_dir, images, out, batch_size=batch_size, device=device)
+    out = out if out is not None else run_dir / "predictions.csv"
+    table = predict_to_csv(run_dir, images, out, batch_size=batch_size, device=device, crop=crop)
     typer.echo(f"{len(table)} images, mean P(positive) {table['p_positive'].mean():.3f} -> {out}")
 
 
@@ -564,7 +578,7 @@ def continuum_command(
 def cam_command(
     run_dir: Annotated[Path, typer.Argument(help="A training run folder (config.json, best.pt).")],
     images: Annotated[Path, typer.Option(help="An image, a folder, or continuum folder(s).")],
-    out: Annotated[Path, typer.Option(help="Output folder.")],
+    out: Annotated[Path | None, typer.Option(help="Output folder (default RUN/cams).")] = None,
     method: Annotated[str, typer.Option(help="layercam or gradcam.")] = "layercam",
     layers: Annotated[
         Optional[list[str]],  # noqa: UP045 (typer needs Optional here)
@@ -577,6 +591,9 @@ def cam_command(
     more_layers: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Argument(metavar="LAYER", help="More layers after --layers (--layers A B)."),
+    ] = None,
+    crop: Annotated[
+        str | None, typer.Option(help="face | none (default: the run's recorded crop).")
     ] = None,
 ) -> None:
     """CAMs for a trained run: overlays, cams.npz (raw maps) and regions.csv."""
@@ -591,8 +608,9 @@ def cam_command(
 
     target_device = resolve_device(device)
     net = load_run(run_dir).to(target_device)
+    out = out if out is not None else run_dir / "cams"
     path = run_cams(run_dir, images, out, method=method, layers=names or None, target=target,
-                    regions=regions, batch_size=batch_size, net=net)  # fmt: skip
+                    regions=regions, batch_size=batch_size, net=net, crop=crop)  # fmt: skip
     typer.echo(f"wrote {path / 'cams.npz'}, {path / 'regions.csv'} and overlays in {path}")
 
 

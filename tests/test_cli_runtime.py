@@ -107,15 +107,15 @@ def test_non_interactive_demo_prints_a_line_per_step(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "FACEPSYCH_CACHE": str(tmp_path / "cache"),
            THREADS_ENV: "1"}  # fmt: skip
     proc = subprocess.run(
-        [sys.executable, "-m", "facepsych.cli", "demo", "--quick", "--scale", "tiny",
+        [sys.executable, "-m", "facepsych.cli", "demo", "--scale", "tiny",
          "--out", str(tmp_path / "demo"), "--device", "cpu"],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     stamp = r"^\[ *\d+\.\ds\] "
     out, err = proc.stdout, proc.stderr
-    cells = re.findall(stamp + r"cell (\d)/5 done: \S+ \(\d+\.\d s\)$", out, re.M)
-    assert cells == ["1", "2", "3", "4", "5"]
+    cells = re.findall(stamp + r"cell (\d)/7 done: \S+ \(\d+\.\d s\)$", out, re.M)
+    assert cells == ["1", "2", "3", "4", "5", "6", "7"]
     for name, task in (("face-alexnet", "identity"), ("object-alexnet", "objects")):
         assert re.search(stamp + f"pre-training {name}: alexnet on {task} ", err, re.M)
         assert re.search(

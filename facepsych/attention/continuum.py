@@ -148,8 +148,12 @@ def cam_images(
 
 def _load_rgb(path):
     """The frame as 8-bit RGB through the one decoder (16-bit scaled, pixel cap)."""
+    from PIL import Image
+
     from facepsych.data.images import read_rgb
 
+    if isinstance(path, Image.Image):  # a frame already in memory (e.g. a face chip)
+        return path.convert("RGB")
     return read_rgb(path)
 
 

@@ -89,6 +89,18 @@ def collect_images(path: str | Path) -> list[ImageItem]:
     return [ImageItem(path=f, name=f.name) for f in files]
 
 
+def _chip(cropper, item: ImageItem):
+    """The image as the network sees it; a face chip carries the item's landmarks into chip
+    pixels (``item`` is updated)."""
+    image = _load_rgb(item.path)
+    if not cropper.settings.enabled:
+        return image
+    face = cropper.crop(image, landmarks=item.landmarks, scheme=item.scheme, path=item.path)
+    if item.landmarks is not None:
+        item.landmarks, item.scheme = face.landmarks, face.scheme
+    return face.image
+
+
 def _safe_name(name: str) -> str:
     return Path(name).with_suffix("").as_posix().replace("/", "__")
 
@@ -105,10 +117,15 @@ def run_cams(
     batch_size: int = 32,
     overlays: bool = True,
     net: nn.Module | None = None,
+    crop=None,
 ) -> Path:
     """CAMs of every image for the model of ``run_dir`` (or ``net``); writes ``cams.npz``,
     ``regions.csv``, ``profiles.csv``, ``overlays/``, ``cam_grid.png``, ``region_shares.png``.
-    Returns ``out_dir``."""
+    Returns ``out_dir``.
+
+    ``crop``: None = the run's recorded crop (``face``: each image is cut to its face chip, on
+    the continuum's landmarks when it has them, and those landmarks are carried into chip pixels
+    for ``regions="landmarks"``), else ``face`` / ``none``."""
     if regions not in ("companion", "landmarks"):
         raise FacepsychError(f"unknown regions {regions!r}; use landmarks or companion")
     items = collect_images(images)
@@ -119,6 +136,13 @@ def run_cams(
                 f"{missing[0]} has no landmarks (continuum manifest without them, or plain "
                 "images); use --regions companion"
             )
+    from facepsych.data import FaceCropper, crop_of_run, parse_crop
+
+    if crop is None and run_dir is not None and (Path(run_dir) / "config.json").is_file():
+        from facepsych.train.runs import read_run_config
+
+        crop = crop_of_run(read_run_config(run_dir))
+    cropper = FaceCropper(parse_crop(crop), table_root=Path(images))
     if net is None:
         from facepsych.train import load_run
 
@@ -133,7 +157,7 @@ def run_cams(
     starts = range(0, len(items), batch_size)
     for start in tqdm(starts, desc="CAMs", unit="batch", leave=False, disable=len(starts) < 2):
         chunk = items[start : start + batch_size]
-        pils = [_load_rgb(it.path) for it in chunk]
+        pils = [_chip(cropper, it) for it in chunk]
         res = cam_images(net, pils, settings)
         maps.append(res.maps.cpu().numpy().astype(np.float32))
         for ly in layers:

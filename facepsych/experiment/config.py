@@ -108,6 +108,22 @@ class DataConfig(_Strict):
     seed: int = 0
     max_per_class: int | None = Field(None, ge=1)
     synthetic: SyntheticFaces | None = None
+    crop: str | dict[str, Any] = Field(
+        "none",
+        description="face (every image and continuum frame cut to the aligned face chip every "
+        "network sees; facepsych.data.CropSettings) or none",
+    )
+
+    @field_validator("crop")
+    @classmethod
+    def _crop_valid(cls, value: str | dict[str, Any]) -> str | dict[str, Any]:
+        from facepsych.data.crop import parse_crop
+
+        try:
+            settings = parse_crop(value)
+        except FacepsychError as exc:
+            raise ValueError(str(exc)) from None
+        return settings.mode if isinstance(value, str) else settings.as_dict()
 
     @model_validator(mode="after")
     def _path_or_synthetic(self) -> DataConfig:

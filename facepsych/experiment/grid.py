@@ -23,7 +23,9 @@ from facepsych.models.excitation import backbone_arch
 
 @dataclass(frozen=True)
 class Cell:
-    """One grid cell. ``net_spec`` is what ``build_model(**net_spec)`` takes."""
+    """One grid cell. ``net_spec`` is what ``build_model(**net_spec)`` takes. ``domain``: what
+    the weights learned (:func:`cell_domain`: ``object``, ``face``, ``none`` for a random twin,
+    ``unknown`` for a user's file)."""
 
     cell_id: str
     index: int
@@ -39,6 +41,7 @@ class Cell:
     hidden: int | None
     training: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    domain: str = "unknown"
 
     @property
     def backbone_key(self) -> str:
@@ -84,6 +87,23 @@ def variant_name(excitation: tuple[str, ...], reduction: int | None) -> str:
     return "+".join(excitation) + f"-r{reduction}"
 
 
+def cell_domain(arch: str, weights: str, pretrain: dict[str, Any] | None = None) -> str:
+    """``object`` / ``face`` / ``none`` for ``arch`` with the weights spelling ``weights``
+    (:func:`facepsych.models.domain_of`); a study pre-training ``pretrained:NAME`` has the domain of
+    its task (``identity`` → ``face``, ``objects`` → ``object``); ``unknown`` when the spelling does
+    not say (a user's ``file:PATH``)."""
+    from facepsych.models import domain_of, parse_weights
+
+    src = parse_weights(weights)
+    if src.kind == "pretrained":
+        spec = (pretrain or {}).get(src.name)
+        task = getattr(spec, "task", None) if spec is not None else None
+        if isinstance(spec, dict):
+            task = spec.get("task")
+        return {"identity": "face", "objects": "object"}.get(task, "unknown")
+    return domain_of(arch, weights) or "unknown"
+
+
 def expand_grid(cfg: ExperimentConfig) -> list[Cell]:
     """All cells of the study, in config order. Duplicate cells are an error of the config."""
     from facepsych.errors import FacepsychError
@@ -102,6 +122,7 @@ def expand_grid(cfg: ExperimentConfig) -> list[Cell]:
         else:
             variants = [()]
         for wlabel, wsource in entry.weights.items():
+            domain = cell_domain(entry.arch, wsource, cfg.pretrain)
             for exc in variants:
                 reductions = entry.reduction if exc else [None]
                 for r in reductions:
@@ -132,6 +153,7 @@ def expand_grid(cfg: ExperimentConfig) -> list[Cell]:
                                 hidden=hidden,
                                 training=training,
                                 options=dict(entry.options),
+                                domain=domain,
                             )
                         )
     return cells

@@ -36,7 +36,9 @@ from facepsych.experiment.rundir import (
     write_text,
 )
 
-ID_COLUMNS = ("cell_id", "model", "arch", "weights", "variant", "seed")
+#: The cell identity every row carries; ``domain`` = what the weights learned (object / face /
+#: none for a random twin / unknown), the grouping of object- vs face-based comparisons.
+ID_COLUMNS = ("cell_id", "model", "arch", "weights", "domain", "variant", "seed")
 
 
 @dataclass(frozen=True)
@@ -125,8 +127,9 @@ def _cell_attention(
 
 
 def _train(task: CellTask, run: RunFolder) -> tuple[Any, dict[str, Any], Path]:
-    """Train the cell's valence head; (training result, net spec, training folder)."""
-    from facepsych.data import load_dataset
+    """Train the cell's valence head on the valence set (its face chips with ``data.crop:
+    face``); (training result, net spec, training folder)."""
+    from facepsych.data import crop_dataset, load_dataset
     from facepsych.train import train_valence
 
     cell, settings, d = task.cell, task.settings, task.settings.data
@@ -134,29 +137,49 @@ def _train(task: CellTask, run: RunFolder) -> tuple[Any, dict[str, Any], Path]:
         settings.data_path, settings.data_format, valence=d["valence"], skip_bad=d["skip_bad"],
         val_fraction=d["val_fraction"], seed=d["seed"],
     )  # fmt: skip
+    dataset = crop_dataset(dataset, d.get("crop"), eager=True)
     train_dir = run.training_dir(cell.cell_id)
     tconf = _train_config(cell.training, cell.seed, settings.feature_cache)
     spec = cell.net_spec(task.weights_source)
     return train_valence(spec, dataset, train_dir, tconf, force=True), spec, train_dir
 
 
-def _predict(task: CellTask, net: Any, ident: dict[str, Any]) -> tuple[pd.DataFrame, dict]:
-    """P(positive) of every frame of every stimulus set; (predictions, {(continuum, condition):
-    Continuum})."""
+def _as_seen(cont: Any, crop: Any) -> Any:
+    """The continuum as the network sees it: itself (crop ``none``), or a copy whose frames are
+    the face chips (PIL images cut on each frame's landmarks) and whose landmarks are in chip
+    pixels, so CAM region shares still use them."""
+    from facepsych.data import crop_continuum, parse_crop
+
+    settings = parse_crop(crop)
+    if not settings.enabled:
+        return cont
+    chips = crop_continuum(cont, settings)
+    return dataclasses.replace(
+        cont, frames=chips.images, landmarks=chips.landmarks,
+        scheme=chips.scheme if chips.landmarks is not None else cont.scheme,
+    )  # fmt: skip
+
+
+def _predict(task: CellTask, net: Any, ident: dict[str, Any]) -> tuple[pd.DataFrame, dict, dict]:
+    """P(positive) of every frame of every stimulus set (of its face chips with ``data.crop:
+    face``); (predictions, {(continuum, condition): Continuum as on disk}, {same key: Continuum
+    as the network sees it})."""
     from facepsych.stimuli import load_continuum
     from facepsych.train import predict_images
 
-    rows, conts = [], {}
+    crop = task.settings.data.get("crop")
+    rows, conts, seen = [], {}, {}
     for s in task.stimuli:
         cont = load_continuum(s["path"], reverse=s.get("reverse", False), every=s.get("every", 1))
-        conts[(s["continuum"], s["condition"])] = cont
-        p = predict_images(net, list(cont.frames))
+        key = (s["continuum"], s["condition"])
+        conts[key], seen[key] = cont, _as_seen(cont, crop)
+        p = predict_images(net, list(seen[key].frames))
         for level, frame, prob in zip(cont.levels, cont.frames, p, strict=True):
             rows.append(
                 {**ident, "continuum": s["continuum"], "condition": s["condition"],
                  "level": float(level), "image": str(frame), "p_positive": float(prob)}
             )  # fmt: skip
-    return pd.DataFrame(rows), conts
+    return pd.DataFrame(rows), conts, seen
 
 
 def _fits(predictions: pd.DataFrame, task: CellTask, ident: dict[str, Any]) -> pd.DataFrame:
@@ -170,10 +193,13 @@ def _fits(predictions: pd.DataFrame, task: CellTask, ident: dict[str, Any]) -> p
 
 
 def _cams(
-    task: CellTask, net: Any, conts: dict, ident: dict[str, Any], run: RunFolder, out: Path
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
+    task: CellTask, net: Any, conts: dict, ident: dict[str, Any], run: RunFolder, out: Path,
+    seen: dict | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:  # fmt: skip
     """CAM region rows of the configured conditions, fixation rows (None without fixations);
-    writes ``cams.npz`` (the first continuum's full-view maps)."""
+    writes ``cams.npz`` (the first continuum's full-view maps; with a face crop the chips they
+    were computed on are written to ``chips/`` beside it and named in ``frames``)."""
+    seen = conts if seen is None else seen
     analysis = task.settings.analysis
     cam_cfg = analysis["cam"]
     if not cam_cfg["enabled"]:
@@ -195,8 +221,9 @@ def _cams(
         if condition not in cam_cfg["conditions"]:
             continue
         rows, maps, steps, sizes = _cam_regions(
-            net, cont, cam_cfg, analysis["regions"], ident, continuum, condition
-        )
+            net, seen[(continuum, condition)], cam_cfg, analysis["regions"], ident, continuum,
+            condition,
+        )  # fmt: skip
         region_rows.extend(rows)
         if fixations is not None:
             att = _cell_attention(
@@ -205,7 +232,12 @@ def _cams(
             )  # fmt: skip
             att_rows.extend({**ident, **row} for row in att)
         if first_maps is None and condition == "full":
-            frames = [_relative(cont.frames[s], run.path) for s in steps]
+            chips = seen[(continuum, condition)].frames
+            if chips is not cont.frames:  # face chips: keep the images the maps belong to
+                frames = [_write_chip(chips[s], out / "chips" / f"step_{s:02d}.png", run.path)
+                          for s in steps]  # fmt: skip
+            else:
+                frames = [_relative(cont.frames[s], run.path) for s in steps]
             first_maps = (continuum, maps, steps, frames)
     if first_maps is not None:
         continuum, maps, steps, frames = first_maps
@@ -241,13 +273,13 @@ def run_cell(task: CellTask) -> dict[str, Any]:
     from facepsych.runtime import resolve_device
 
     net = load_run(train_dir).eval().to(resolve_device(cell.training.get("device") or "auto"))
-    predictions, conts = _predict(task, net, ident)
+    predictions, conts, seen = _predict(task, net, ident)
     timings["predict_s"] = time.perf_counter() - t
     t = step("fit")
     fits = _fits(predictions, task, ident)
     timings["fit_s"] = time.perf_counter() - t
     t = step("cam")
-    region_rows, att_rows = _cams(task, net, conts, ident, run, out)
+    region_rows, att_rows = _cams(task, net, conts, ident, run, out, seen)
     timings["cam_s"] = time.perf_counter() - t
 
     write_csv(out / "predictions.csv", predictions)
@@ -273,6 +305,12 @@ def _relative(path: str | Path, root: Path) -> str:
         return str(Path(path).resolve().relative_to(Path(root).resolve()))
     except ValueError:
         return str(path)
+
+
+def _write_chip(image: Any, path: Path, root: Path) -> str:
+    """Save a chip (PNG, atomically); its path relative to the run folder."""
+    atomic_write(path, lambda p: image.save(p, format="PNG"))
+    return _relative(path, root)
 
 
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:

@@ -151,6 +151,21 @@ def format_table(rows: list[dict], columns: Sequence[str] | None = None) -> str:
     return "\n".join(lines)
 
 
+def preprocessing_formula(prep) -> str:
+    """How pixel values v (8-bit RGB, 0–255) become the network's input, in words:
+    ``x = v/255, (x − mean) / std`` (imagenet, half), ``(v − mean) / 256`` (dlib),
+    ``v − mean`` (vggface), ``(v − mean(v)) / max(std(v), 1/√n)`` per image (prewhiten)."""
+    if prep.per_image:
+        return "(v - mean(v)) / max(std(v), 1/sqrt(n)) per image (n = 3*S*S values, v in 0-255)"
+    mean, std = tuple(prep.mean), tuple(prep.std)
+    if prep.scale == 255.0:
+        div = "" if set(std) == {1.0} else (
+            f" / {std[0]:g}" if len(set(std)) == 1 else f" / std {std}"
+        )  # fmt: skip
+        return f"(v - mean {mean}){div}, v in 0-255"
+    return f"x = v/255, (x - mean {mean}) / std {std}"
+
+
 def weights_summary(net) -> str:
     """A one-screen summary of a loaded network: source, file, SHA-256, keys, preprocessing."""
     info = net.weight_info
@@ -164,7 +179,7 @@ def weights_summary(net) -> str:
         f"loaded tensors {info.loaded_keys}",
         f"parameters     {trainable:,} trainable, {frozen:,} frozen",
         f"preprocessing  {prep.name}: {prep.image_size}x{prep.image_size} RGB, "
-        f"x*{prep.scale:g}/255, mean {tuple(prep.mean)}, std {tuple(prep.std)}",
+        + preprocessing_formula(prep),
     ]
     if info.skipped:
         lines.append(f"not loaded     {len(info.skipped)} tensors:")

@@ -1,6 +1,9 @@
 """P(positive) for images with a trained run: arrays for code, a tidy CSV for the command line.
 
-P(positive) = softmax(net(x))[1], x = the run's own preprocessing of the image.
+P(positive) = softmax(net(x))[1], x = the run's own preprocessing of the image — of its face
+chip when the run was trained with ``crop: face`` (the run's recorded crop is reused: continuum
+frames are cut on their own landmark files, other images on a ``landmarks.csv``, a sidecar file
+or dlib detection).
 """
 
 from __future__ import annotations
@@ -45,20 +48,31 @@ def predict_images(
     return np.concatenate(out) if out else np.zeros(0)
 
 
-def _single_continuum(path: Path) -> tuple[list[Path], dict[str, list]]:
+Marks = dict[Path, tuple[np.ndarray, str | None]]  # frame -> its continuum landmarks, scheme
+
+
+def _marks(cont) -> Marks:
+    if cont.landmarks is None:
+        return {}
+    pairs = zip(cont.frames, cont.landmarks, strict=True)
+    return {Path(f): (np.asarray(p, float), cont.scheme) for f, p in pairs}
+
+
+def _single_continuum(path: Path) -> tuple[list[Path], dict[str, list], Marks]:
     from facepsych.stimuli import load_continuum
 
     cont = load_continuum(path)
     extra: dict[str, list] = {"level": [float(v) for v in cont.levels]}
     extra["condition"] = [cont.condition] * len(cont.frames)
-    return list(cont.frames), extra
+    return list(cont.frames), extra, _marks(cont)
 
 
-def _collect_continua(root: Path, folders: list[Path]) -> tuple[list[Path], dict[str, list]]:
+def _collect_continua(root: Path, folders: list[Path]) -> tuple[list[Path], dict[str, list], Marks]:
     from facepsych.stimuli import load_continuum
 
     files: list[Path] = []
     extra: dict[str, list] = {"level": [], "condition": [], "continuum": []}
+    marks: Marks = {}
     for folder in folders:
         cont = load_continuum(folder)
         parts = folder.relative_to(root).parts
@@ -69,7 +83,8 @@ def _collect_continua(root: Path, folders: list[Path]) -> tuple[list[Path], dict
         extra["level"] += [float(v) for v in cont.levels]
         extra["condition"] += [cont.condition] * len(cont.frames)
         extra["continuum"] += [name] * len(cont.frames)
-    return files, extra
+        marks.update(_marks(cont))
+    return files, extra, marks
 
 
 def collect_images(path: str | Path) -> tuple[list[Path], dict[str, list]]:
@@ -88,6 +103,12 @@ def collect_images(path: str | Path) -> tuple[list[Path], dict[str, list]]:
       ``image`` or ``file`` column;
     - a single image file.
     """
+    files, extra, _ = _collect(path)
+    return files, extra
+
+
+def _collect(path: str | Path) -> tuple[list[Path], dict[str, list], Marks]:
+    """:func:`collect_images` plus the landmarks of continuum frames."""
     path = Path(path)
     if path.is_dir() and (path / "manifest.csv").is_file():
         return _single_continuum(path)
@@ -100,12 +121,13 @@ def collect_images(path: str | Path) -> tuple[list[Path], dict[str, list]]:
         )
         if not files:
             raise FacepsychError(f"{path}: no image files found")
-        return files, {}
+        return files, {}, {}
     if not path.exists():
         raise FacepsychError(f"images not found: {path}")
     if path.suffix.lower() == ".txt":
         lines = [ln.strip() for ln in path.read_text().splitlines() if ln.strip()]
-        return [(path.parent / ln) if not Path(ln).is_absolute() else Path(ln) for ln in lines], {}
+        files = [(path.parent / ln) if not Path(ln).is_absolute() else Path(ln) for ln in lines]
+        return files, {}, {}
     if path.suffix.lower() == ".csv":
         import pandas as pd
 
@@ -115,10 +137,35 @@ def collect_images(path: str | Path) -> tuple[list[Path], dict[str, list]]:
         column = next((c for c in ("image", "file") if c in table.columns), None)
         if column is None:
             raise FacepsychError(f"{path}: needs an 'image' or 'file' column")
-        return [path.parent / str(v) for v in table[column]], {}
+        return [path.parent / str(v) for v in table[column]], {}, {}
     if path.suffix.lower() in IMAGE_SUFFIXES:
-        return [path], {}
+        return [path], {}, {}
     raise FacepsychError(f"{path}: give a folder, a continuum folder, a .txt/.csv list or an image")
+
+
+def chip_images(files: Sequence[Path], crop, marks: Marks | None = None, *, root=None) -> list:
+    """``files`` as the inputs a run with ``crop`` sees: the files themselves (crop ``none``), or
+    their face chips, cut on ``marks`` (a continuum frame's own landmarks) where given, else on a
+    ``landmarks.csv`` up to ``root``, a sidecar landmark file or dlib detection."""
+    from facepsych.data import FaceCropper, parse_crop
+
+    settings = parse_crop(crop)
+    if not settings.enabled:
+        return list(files)
+    cropper = FaceCropper(settings, table_root=root)
+    out = []
+    for f in files:
+        pts, scheme = (marks or {}).get(Path(f), (None, None))
+        out.append(cropper(_open(Path(f)), landmarks=pts, scheme=scheme, path=Path(f)))
+    return out
+
+
+def run_crop(run_dir: str | Path, crop=None):
+    """The crop to use with a run: ``crop`` when given, else the one the run recorded."""
+    from facepsych.data import crop_of_run, parse_crop
+    from facepsych.train.runs import read_run_config
+
+    return parse_crop(crop) if crop is not None else crop_of_run(read_run_config(run_dir))
 
 
 def predict_to_csv(
@@ -128,18 +175,23 @@ def predict_to_csv(
     *,
     batch_size: int = 64,
     device: str = "cpu",
+    crop=None,
 ):
     """Predict with a run folder's best model on ``device`` (``auto`` | ``cpu`` | ``cuda[:N]``);
     write the tidy CSV ``image, p_positive, predicted_label`` (+ ``level``, ``condition`` for a
-    continuum) atomically; return the table."""
+    continuum) atomically; return the table. ``crop``: None = the run's recorded crop
+    (:func:`run_crop`), else ``face`` / ``none``."""
     import pandas as pd
 
     from facepsych.runtime import resolve_device
     from facepsych.train.runs import load_run
 
+    settings = run_crop(run_dir, crop)
     net = load_run(run_dir).to(resolve_device(device))
-    files, extra = collect_images(images)
-    p = predict_images(net, files, batch_size=batch_size, progress=True)
+    files, extra, marks = _collect(images)
+    root = Path(images) if Path(images).is_dir() else Path(images).parent
+    inputs = chip_images(files, settings, marks, root=root)
+    p = predict_images(net, inputs, batch_size=batch_size, progress=True)
     table = pd.DataFrame({"image": [str(f) for f in files], "p_positive": p})
     table["predicted_label"] = np.where(p >= 0.5, "positive", "negative")
     for key, values in extra.items():

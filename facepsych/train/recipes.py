@@ -24,9 +24,15 @@ def train_from_path(
     reduction: int = 16,
     config: TrainConfig | None = None,
     force: bool = False,
+    crop=None,
 ) -> TrainResult:
-    """``load_dataset(data, format, …)`` then ``train_valence`` with the given net spec."""
+    """``load_dataset(data, format, …)``, cut to face chips by ``crop`` (``face`` | ``none`` |
+    :class:`facepsych.data.CropSettings`; every face is located before training, so a faceless
+    image is one error, or skipped and listed with ``skip_bad``), then ``train_valence`` with the
+    given net spec. The run's ``config.json`` records the crop (``"crop"``) for ``predict`` and
+    ``cam``."""
     from facepsych.data import load_dataset
+    from facepsych.data.crop import crop_dataset
 
     config = config or TrainConfig()
     dataset = load_dataset(
@@ -37,6 +43,7 @@ def train_from_path(
         val_fraction=val_fraction,
         seed=config.seed,
     )
+    dataset = crop_dataset(dataset, crop, eager=True)
     spec: dict = {"arch": arch, "weights": weights, "hidden": hidden, "reduction": reduction}
     if excitation:
         spec["excitation"] = list(excitation)

@@ -33,6 +33,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from facepsych.data import FaceDataset
+from facepsych.data.crop import parse_crop
 from facepsych.errors import FacepsychError
 from facepsych.runtime import resolve_device
 from facepsych.train.atomic import save_torch, write_json, write_text
@@ -400,6 +401,7 @@ def train_valence(
                     "net": net.spec(),
                     "train": config.as_dict(),
                     "data": summary,
+                    "crop": parse_crop(summary.get("crop")).as_dict(),
                     "preprocessing": net.preprocessing.as_dict(),
                     "weight_info": net.weight_info.as_dict(),
                     "result": {k: v for k, v in result.as_dict().items() if k != "metrics"},

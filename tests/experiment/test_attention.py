@@ -72,9 +72,9 @@ def test_attention_table_has_one_row_per_cam_frame_named(fix_run):
         want |= {(c.cell_id, cond, 4, "step_04.png") for cond in ("full", "mouth")}
         want.add((c.cell_id, "mouth", 4, f"{CONT}/mouth/step_04.png"))
     assert got == want and len(att) == len(want)
-    assert list(att.columns[:11]) == [
-        "cell_id", "model", "arch", "weights", "variant", "seed", "continuum", "condition", "step",
-        "level", "image",
+    assert list(att.columns[:12]) == [
+        "cell_id", "model", "arch", "weights", "domain", "variant", "seed", "continuum",
+        "condition", "step", "level", "image",
     ]  # fmt: skip
     assert (att["continuum"] == CONT).all()
     assert att["n_fixations"].tolist() == [len(FIXATIONS[n]) for n in att["image"]]

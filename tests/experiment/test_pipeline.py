@@ -59,3 +59,47 @@ def test_cell_task_is_picklable():
     task = CellTask(cell, settings, ({"continuum": "c", "condition": "full"},), "random")
     again = pickle.loads(pickle.dumps(task))
     assert again == task and again.cell_id == "alexnet__random__plain__s0"
+
+
+def test_every_row_carries_the_cells_domain():
+    from facepsych.experiment.pipeline import ID_COLUMNS
+
+    assert ID_COLUMNS == ("cell_id", "model", "arch", "weights", "domain", "variant", "seed")
+
+
+@pytest.mark.parametrize(
+    ("arch", "weights", "domain"),
+    [
+        ("mobilenet_v2", "imagenet", "object"),
+        ("efficientnet-lite0", "imagenet", "object"),
+        ("dlib-resnet", "dlib", "face"),
+        ("inception-resnet-v1", "casia-webface", "face"),
+        ("dlib-resnet", "random", "none"),
+        ("alexnet", "imagenet", "object"),
+        ("vgg16", "vggface:/x/vgg_face.pth", "face"),
+        ("alexnet", "pretrained:obj", "object"),
+        ("alexnet", "pretrained:ids", "face"),
+        ("alexnet", "file:/x/mine.pth", "unknown"),
+    ],
+)
+def test_cell_domain_of_each_weights_spelling(arch, weights, domain):
+    from facepsych.experiment.grid import cell_domain
+
+    pretrain = {"obj": {"task": "objects"}, "ids": {"task": "identity"}}
+    assert cell_domain(arch, weights, pretrain) == domain
+
+
+def test_cell_crop_cuts_the_continuum_and_carries_its_landmarks(tmp_path):
+    from facepsych.experiment.pipeline import _as_seen
+    from facepsych.stimuli import load_continuum
+    from facepsych.synthetic import write_synthetic_continuum
+
+    cont = load_continuum(write_synthetic_continuum(tmp_path / "c", 100_000, steps=3, size=80))
+    assert _as_seen(cont, "none") is cont
+    seen = _as_seen(cont, {"mode": "face", "size": 40})
+    assert [img.size for img in seen.frames] == [(40, 40)] * 3
+    assert seen.landmarks is not None and len(seen.landmarks) == 3
+    pts = np.asarray(seen.landmarks[0])
+    assert pts.shape == np.asarray(cont.landmarks[0]).shape
+    assert (pts.min(axis=0) > -10).all() and (pts.max(axis=0) < 50).all()  # inside the chip
+    assert list(seen.levels) == list(cont.levels)

@@ -32,9 +32,9 @@ def test_row_counts_match_the_grid(tiny_run):
     n_cells, n_cont, n_cond, n_steps = len(cells), 1, 2, 5
     preds = pd.read_csv(tiny_run / "predictions.csv")
     assert len(preds) == n_cells * n_cont * n_cond * n_steps
-    assert list(preds.columns[:11]) == [
-        "cell_id", "model", "arch", "weights", "variant", "seed", "continuum", "condition",
-        "level", "image", "p_positive",
+    assert list(preds.columns[:12]) == [
+        "cell_id", "model", "arch", "weights", "domain", "variant", "seed", "continuum",
+        "condition", "level", "image", "p_positive",
     ]  # fmt: skip
     assert preds["p_positive"].between(0, 1).all()
     assert sorted(preds["level"].unique()) == [0.0, 0.25, 0.5, 0.75, 1.0]
