@@ -2,7 +2,7 @@
 
 Cold = a fresh, empty ``FACEPSYCH_CACHE`` (as on a new machine: the lab data are rendered and
 the backbones pre-trained); warm = the same cache, a new run folder. Budgets on a 2-core CPU:
-full <= 600 s, --quick <= 120 s (cold). Each run is a separate ``facepsych demo`` process; the
+full <= 480 s, --quick <= 120 s (cold). Each run is a separate ``facepsych demo`` process; the
 child CPU time (user + sys) and the 1-minute load average at the start are printed with the wall
 time, because wall time on a shared machine depends on what else runs.
 
@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-BUDGET = {"--quick": 120.0, "full": 600.0}
+BUDGET = {"--quick": 120.0, "full": 480.0}
 
 
 def _child_cpu() -> float:
