@@ -139,8 +139,8 @@ def _quick(raw: dict[str, Any]) -> None:
                                          for v in m["weights"].values())
     ]  # fmt: skip
     _prune_pretrain(raw)
-    raw["data"]["synthetic"].update({"identities": 32, "images_per_identity": 12})
-    raw["stimuli"]["continua"][0]["synthetic"].update({"identities": 4, "steps": 11})
+    raw["data"]["synthetic"].update({"identities": 48, "images_per_identity": 12})
+    raw["stimuli"]["continua"][0]["synthetic"].update({"identities": 8, "steps": 21})
     drop = ("pre-training", "pre-training data", "seeds per model", "valence training set",
             "continua", "networks", "control", "image size")  # fmt: skip
     if not any(m["arch"] == "alexnet" for m in raw["models"]):
@@ -150,10 +150,10 @@ def _quick(raw: dict[str, Any]) -> None:
          "its random twin (alexnet ImageNet + twin too when torchvision's file is cached); no "
          "lab pre-training, no fe-alexnet",
          "paper": "alexnet, vgg11, vgg13, vgg16, fe-alexnet"},
-        {"setting": "valence training set (--quick)", "this_run": "lab faces, 32 identities × 12 "
+        {"setting": "valence training set (--quick)", "this_run": "lab faces, 48 identities × 12 "
          "images, frontal on plain grey", "paper": "AffectNet (~290 k photographs)"},
-        {"setting": "continua (--quick)", "this_run": "4 held-out lab identities × 11 steps "
-         "(the human task's 11 levels)", "paper": "morph continua of photographs × 21 steps"},
+        {"setting": "continua (--quick)", "this_run": "8 held-out lab identities × 21 steps",
+         "paper": "morph continua of photographs × 21 steps"},
         {"setting": "seeds per model (--quick)", "this_run": 1, "paper": 1},
         {"setting": "control (--quick)", "this_run": "the random twin of each real network",
          "paper": "none"},

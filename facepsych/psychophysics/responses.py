@@ -146,10 +146,26 @@ def _flags_and_pse(fit) -> tuple[frozenset[FitFlag], float]:
     return flags, math.nan if pse is None else float(pse)
 
 
+#: σ at or below this is the steep end of its range (the lsq floor is 0.1; flat curves hit 100).
+STEEP_SIGMA = 1.0
+
+
 def usable_pse(fit: PsychometricFit | Mapping) -> bool:
-    """A finite PSE and no flag other than guess/lapse at its bound (a fit or a fits.csv row)."""
+    """A finite PSE and no flag other than guess/lapse at its bound, or σ at the *lower* end of
+    its range (a fit or a fits.csv row).
+
+    A curve steeper than the σ floor (the companion's 0.1) still crosses 50% at a well-located
+    PSE — 25 of the companion's 40 human subjects sit on that floor — so σ on its lower bound
+    leaves the PSE usable (the slope is then a lower bound); σ on its upper bound is a flat
+    curve, whose PSE means nothing.
+    """
     flags, pse = _flags_and_pse(fit)
-    return bool(np.isfinite(pse)) and flags <= PSE_TOLERATES
+    tolerated = PSE_TOLERATES
+    if FitFlag.sigma_at_bound in flags:
+        sigma = fit.sigma if isinstance(fit, PsychometricFit) else fit.get("sigma")
+        if sigma is not None and np.isfinite(float(sigma)) and float(sigma) <= STEEP_SIGMA:
+            tolerated = tolerated | {FitFlag.sigma_at_bound}
+    return bool(np.isfinite(pse)) and flags <= tolerated
 
 
 def usable_fit(fit: PsychometricFit | Mapping) -> bool:

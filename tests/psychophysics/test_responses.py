@@ -98,3 +98,17 @@ def test_fit_settings_round_trip():
     assert FitSettings.from_dict(s.as_dict()) == s
     with pytest.raises(FacepsychError, match=r"^unknown fit setting 'seed'"):
         FitSettings.from_dict({"seed": 1})
+
+
+def test_a_curve_steeper_than_the_sigma_floor_keeps_its_pse():
+    from facepsych.psychophysics import FitSettings, fit_responses, usable_pse
+
+    levels = np.linspace(0, 1, 21)
+    steep = np.where(levels < 0.42, 0.0, 1.0)  # a step between 0.40 and 0.45
+    fit = fit_responses(levels, steep, FitSettings(bootstrap=0))
+    assert "sigma_at_bound" in {str(f) for f in fit.flags} and fit.sigma == pytest.approx(0.1)
+    assert usable_pse(fit) and 0.35 < fit.pse < 0.5
+    row = {"flags": "sigma_at_bound", "pse": fit.pse, "sigma": 0.1}
+    assert usable_pse(row)
+    flat = {"flags": "sigma_at_bound", "pse": 0.5, "sigma": 100.0}  # a flat curve
+    assert not usable_pse(flat)
