@@ -662,9 +662,9 @@ def run_command(
     device: StudyDeviceOpt = None,
 ) -> None:
     """Run a whole study (train, predict, fit, CAM, report) from one config."""
-    from facepsych.experiment import run_experiment
+    from facepsych.study import run_study
 
-    run_dir = run_experiment(
+    run_dir = run_study(
         config, out, executor=executor, workers=workers, resume=resume, force=force, device=device
     )
     typer.echo(f"run folder: {run_dir}")
@@ -832,9 +832,11 @@ def demo_command(
     device: StudyDeviceOpt = None,
 ) -> None:
     """The whole paradigm on the built-in synthetic face lab, on a CPU, in minutes."""
-    from facepsych.experiment.demo import run_demo
+    from facepsych.study import run_demo_study
 
-    run_dir = run_demo(out, quick=quick, scale=scale, workers=workers, force=force, device=device)
+    run_dir = run_demo_study(
+        out, quick=quick, scale=scale, workers=workers, force=force, device=device
+    )
     typer.echo(f"run folder: {run_dir}")
     typer.echo(f"report: {(run_dir / 'report.html').resolve()}")
 

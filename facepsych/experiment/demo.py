@@ -224,6 +224,7 @@ def run_demo(
     progress: bool = True,
     log=None,
     device: str | None = None,
+    report=None,
 ) -> Path:
     """Run the demo into ``out`` (default ``facepsych-runs/demo[-quick]``); return the folder.
 
@@ -244,5 +245,5 @@ def run_demo(
             out = out.with_name(out.name + f"-{scale}")
     return run_experiment(
         cfg, out, workers=workers, resume=True, force=force, progress=progress, log=log,
-        device=device,
+        device=device, report=report,
     )  # fmt: skip

@@ -12,7 +12,9 @@ Order of work:
    (and ``attention.csv`` with ``analysis.fixations``); add the series fits to ``fits.csv``
    (:mod:`facepsych.experiment.seriesfits`); score every fit and series against the humans
    (``comparison.csv``); write ``manifest.json``;
-5. figures and ``report.html`` (:func:`facepsych.report.build_report`).
+5. figures and ``report.html``, by the ``report`` callable the caller hands in (the study page
+   sits above the runner: :func:`facepsych.study.run_study` passes
+   :func:`facepsych.report.build_report`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import dataclasses
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +126,7 @@ def run_experiment(
     resume: bool = False,
     force: bool = False,
     progress: bool = True,
-    report: bool = True,
+    report: Callable[[Path], Any] | None = None,
     log=None,
     device: str | None = None,
 ) -> Path:
@@ -278,10 +281,8 @@ def run_experiment(
     )
     run.write_manifest(manifest)
     if report and cfg.output.figures:
-        from facepsych.report import build_report
-
         t = time.time()
-        build_report(run.path)
+        report(run.path)
         manifest["timings"]["report_s"] = time.time() - t
         run.write_manifest(manifest)
     return run.path

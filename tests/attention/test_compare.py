@@ -96,7 +96,7 @@ def test_a_study_cells_cams_read_like_facepsych_cams(tmp_path, monkeypatch, caps
     cfg["stimuli"]["conditions"] = ["full"]
     cfg["stimuli"]["continua"][0]["synthetic"].update(steps=3, image_size=48)
     cfg["analysis"]["cam"]["steps"] = [0, 2]
-    run = run_experiment(config_from_dict(cfg), tmp_path / "run", progress=False, report=False)
+    run = run_experiment(config_from_dict(cfg), tmp_path / "run", progress=False, report=None)
     cell = next((run / "cells").iterdir())
     with np.load(cell / "cams.npz") as raw:
         assert "images" not in raw.files and "frames" in raw.files  # the runner's own layout

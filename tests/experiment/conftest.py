@@ -35,14 +35,15 @@ def tiny_run(tmp_path_factory):
     """One sequential run of TINY, shared by the tests that read or compare against it."""
     import os
 
-    from facepsych.experiment import config_from_dict, run_experiment
+    from facepsych.experiment import config_from_dict
+    from facepsych.study import run_study
 
     cache = str(tmp_path_factory.getbasetemp() / "cache")
     old = os.environ.get("FACEPSYCH_CACHE")
     os.environ["FACEPSYCH_CACHE"] = cache
     try:
         out = tmp_path_factory.mktemp("runs") / "tiny"
-        run_experiment(config_from_dict(TINY), out, progress=False)
+        run_study(config_from_dict(TINY), out, progress=False)
     finally:
         if old is None:
             os.environ.pop("FACEPSYCH_CACHE", None)

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from facepsych.errors import FacepsychError
-from facepsych.experiment import config_from_dict, expand_grid, run_experiment
+from facepsych.experiment import config_from_dict, expand_grid
+from facepsych.study import run_study
 from tests.experiment.conftest import TINY
 
 CONT = "n100000"  # the tiny study's one lab continuum (the first held-out identity)
@@ -51,7 +52,7 @@ def fix_run(tmp_path_factory):
         root = tmp_path_factory.mktemp("fix")
         fix = _fixation_csv(root / "fixations.csv", FIXATIONS)
         cfg = _with_fixations(fix, conditions=["full", "mouth"])
-        out = run_experiment(config_from_dict(cfg), root / "run", progress=False, log=lambda m: 0)
+        out = run_study(config_from_dict(cfg), root / "run", progress=False, log=lambda m: 0)
     finally:
         if old is None:
             os.environ.pop("FACEPSYCH_CACHE", None)
@@ -140,7 +141,7 @@ def test_fixations_naming_no_cam_frame_fail_before_any_cell(tmp_path):
     fix = _fixation_csv(tmp_path / "fix.csv", {"a.png": [(1, 1)], "step_02.png": [(2, 2)]})
     out = tmp_path / "run"
     with pytest.raises(FacepsychError) as err:
-        run_experiment(config_from_dict(_with_fixations(fix)), out, progress=False)
+        run_study(config_from_dict(_with_fixations(fix)), out, progress=False)
     msg = str(err.value)
     assert "\n" not in msg
     assert msg.startswith("analysis.fixations: none of the 2 fixation image(s) names a CAM'd frame")
@@ -153,7 +154,7 @@ def test_fixations_outside_a_matched_frame_fail_before_any_cell(tmp_path):
     out = tmp_path / "run"
     with pytest.raises(FacepsychError, match=r"fixation \(x=64, y=3\) for image 'step_00.png' "
                        r"lies outside the 64x64 image"):  # fmt: skip
-        run_experiment(config_from_dict(_with_fixations(fix)), out, progress=False)
+        run_study(config_from_dict(_with_fixations(fix)), out, progress=False)
     assert not (out / "training").exists()
 
 

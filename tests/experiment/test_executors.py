@@ -9,8 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from facepsych.experiment import config_from_dict, executors, run_experiment
+from facepsych.experiment import config_from_dict, executors
 from facepsych.experiment.executors import Progress, run_cells
+from facepsych.study import run_study
 from tests.experiment.conftest import assert_same_results
 
 
@@ -64,14 +65,14 @@ def test_pool_workers_use_the_thread_policy(tmp_path, monkeypatch, threads, env,
 
 @pytest.mark.slow
 def test_process_pool_matches_sequential(tiny_config, tiny_run, tmp_path):
-    out = run_experiment(config_from_dict(tiny_config), tmp_path / "pool", workers=2,
+    out = run_study(config_from_dict(tiny_config), tmp_path / "pool", workers=2,
                          progress=False)  # fmt: skip
     assert_same_results(out, tiny_run)
 
 
 @pytest.mark.slow
 def test_local_ray_with_two_cpus(local_ray, tiny_config, tiny_run, tmp_path):
-    out = run_experiment(config_from_dict(tiny_config), tmp_path / "ray", executor="ray",
+    out = run_study(config_from_dict(tiny_config), tmp_path / "ray", executor="ray",
                          workers=2, progress=False)  # fmt: skip
     assert_same_results(out, tiny_run)
     assert local_ray.is_initialized()  # the test's Ray was used, not a second one

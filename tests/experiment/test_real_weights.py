@@ -35,7 +35,7 @@ def test_real_weights_config_validates():
 
 @pytest.mark.slow
 def test_real_weights_config_runs_at_a_tiny_scale(tmp_path):
-    from facepsych.experiment import run_experiment
+    from facepsych.study import run_study
 
     raw = copy.deepcopy(yaml.safe_load(CONFIG.read_text()))
     raw["data"]["synthetic"].update({"identities": 4, "images_per_identity": 4, "image_size": 64})
@@ -48,7 +48,7 @@ def test_real_weights_config_runs_at_a_tiny_scale(tmp_path):
     raw["analysis"]["fit"]["bootstrap"] = 0
     raw["analysis"]["cam"]["conditions"] = ["full"]
     cfg = config_from_dict(raw, base_dir=CONFIG.parent)
-    run = run_experiment(cfg, tmp_path / "run", progress=False, log=lambda msg: None)
+    run = run_study(cfg, tmp_path / "run", progress=False, log=lambda msg: None)
     preds = pd.read_csv(run / "predictions.csv")
     assert len(preds) == 8 * 4 * 3  # 8 cells × 4 conditions × 3 steps
     got = set(zip(preds["arch"], preds["weights"], preds["domain"], strict=True))

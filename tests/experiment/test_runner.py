@@ -104,7 +104,7 @@ def test_device_overrides_every_cell_and_keeps_the_fingerprint(tiny_config, tmp_
     monkeypatch.setattr(runner, "run_cells", stop)
     cfg = config_from_dict(tiny_config)
     try:
-        runner.run_experiment(cfg, tmp_path / "r", device="cpu", progress=False, report=False)
+        runner.run_experiment(cfg, tmp_path / "r", device="cpu", progress=False, report=None)
     except KeyboardInterrupt:
         pass
     assert seen["devices"] == {"cpu"}

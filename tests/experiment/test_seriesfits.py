@@ -92,7 +92,8 @@ def test_trials_without_continuum_give_no_agreement():
 
 
 def test_a_run_with_human_trials_has_agreement_in_comparison_and_report(tmp_path, tiny_config):
-    from facepsych.experiment import config_from_dict, run_experiment
+    from facepsych.experiment import config_from_dict
+    from facepsych.study import run_study
     from facepsych.synthetic import identity_name
 
     rng = np.random.default_rng(0)
@@ -105,7 +106,7 @@ def test_a_run_with_human_trials_has_agreement_in_comparison_and_report(tmp_path
     tiny_config["models"] = tiny_config["models"][:1]
     tiny_config["humans"] = {"source": "trials", "path": str(tmp_path / "trials.csv"),
                              "bootstrap": 0}  # fmt: skip
-    run = run_experiment(config_from_dict(tiny_config), tmp_path / "run", progress=False)
+    run = run_study(config_from_dict(tiny_config), tmp_path / "run", progress=False)
     cmp = pd.read_csv(run / "comparison.csv")
     series = cmp[cmp["scope"] == "series"].set_index("condition")
     assert series.loc["full", "n_stimuli"] == 5 and series.loc["full", "agreement_n_subjects"] == 4

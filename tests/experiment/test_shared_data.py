@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from facepsych.experiment import config_from_dict, load_config, run_experiment
+from facepsych.experiment import config_from_dict, load_config
+from facepsych.study import run_study
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
@@ -29,7 +30,7 @@ def test_shared_data_study_small(london_faces, facial_expressions, tmp_path):
     london["morph"].update({"steps": 5, "size": 128})
     raw["stimuli"].update({"continua": [london], "conditions": ["full", "mouth"]})
     raw["analysis"].update({"fit": {"bootstrap": 0}, "cam": {"steps": [0, 4]}})
-    out = run_experiment(config_from_dict(raw, base_dir=CONFIGS), tmp_path / "run", progress=False)
+    out = run_study(config_from_dict(raw, base_dir=CONFIGS), tmp_path / "run", progress=False)
     preds = pd.read_csv(out / "predictions.csv")
     assert len(preds) == 1 * 1 * 2 * 5
     assert set(preds["continuum"]) == {"london-001"}
