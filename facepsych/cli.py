@@ -324,10 +324,9 @@ def _human_format(fmt, codes, level_column, response_column, subject_column, pos
                   mat_variable, mat_level_col, mat_response_col, mat_levels, sheet):  # fmt: skip
     from facepsych.psychophysics.trialfiles import HumanFormat, parse_levels
 
-    default_subject = "participant" if fmt == "psychopy" else "subject"
     return HumanFormat(
         format=fmt, level_column=level_column, response_column=response_column,
-        subject_column=subject_column or default_subject, response_codes=codes,
+        subject_column=subject_column or None, response_codes=codes,
         positive=positive, negative=negative, mat_variable=mat_variable,
         mat_level_col=mat_level_col, mat_response_col=mat_response_col,
         mat_levels=parse_levels(mat_levels), sheet=sheet,

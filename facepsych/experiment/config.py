@@ -398,11 +398,10 @@ class HumansConfig(_Strict):
         """The :class:`facepsych.psychophysics.HumanFormat` these options describe."""
         from facepsych.psychophysics.trialfiles import HumanFormat
 
-        default_subject = "participant" if self.format == "psychopy" else "subject"
         return HumanFormat(
             format=self.format, level_column=self.level_column,
             response_column=self.response_column,
-            subject_column=self.subject_column or default_subject,
+            subject_column=self.subject_column or None,
             response_codes=self.response_codes, positive=self.positive, negative=self.negative,
             mat_variable=self.mat_variable, mat_level_col=self.mat_level_col,
             mat_response_col=self.mat_response_col,

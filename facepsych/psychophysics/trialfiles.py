@@ -47,7 +47,7 @@ class HumanFormat:
     format: str = "csv"
     level_column: str = "level"
     response_column: str = "response"
-    subject_column: str = "subject"
+    subject_column: str | None = None  # None: PsychoPy's "participant", else "subject"
     response_codes: str = "01"
     positive: str | None = None
     negative: str | None = None
@@ -58,6 +58,9 @@ class HumanFormat:
     sheet: str | None = None
 
     def __post_init__(self) -> None:
+        if self.subject_column is None:
+            default = "participant" if self.format == "psychopy" else "subject"
+            object.__setattr__(self, "subject_column", default)
         if self.format not in FORMATS:
             raise FacepsychError(
                 f"unknown human data format {self.format!r}; choose {', '.join(FORMATS)}"
