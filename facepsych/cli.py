@@ -345,7 +345,9 @@ def fit_command(
         "cumnorm"
     ),
     bootstrap: Annotated[int, typer.Option(help="Parametric bootstrap samples for CIs.")] = 1000,
-    ci: Annotated[str, typer.Option(help="Bootstrap interval: percentile | bca.")] = "percentile",
+    ci: Annotated[
+        str, typer.Option(help="Bootstrap interval: debiased | bca | percentile.")
+    ] = "debiased",
     group_by: Annotated[str | None, typer.Option(help="Comma-separated grouping columns.")] = None,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
     codes: Annotated[str, typer.Option(help="Response codes: 01, or 12 (1=happy, 2=sad).")] = "01",

@@ -1,10 +1,17 @@
-"""Parametric bootstrap of a psychometric fit, with BCa or percentile intervals.
+"""Parametric bootstrap of a psychometric fit: debiased-percentile, BCa or percentile intervals.
 
 B data sets k* ~ Binomial(n, ψ̂) are simulated and refitted from θ̂ (vectorised, see
 :mod:`.optimize`), in chunks of at most ``CHUNK`` so memory stays bounded whatever B.
 
 Intervals at level 1 − 2α for a statistic θ (PSE, slope, JND), from its B refits θ*:
 
+* ``debiased`` (the default): the maximum-likelihood m = t(μ) and s = ln σ of a psychometric fit
+  are biased (with few trials per level σ̂ comes out too small, so a bootstrap simulated from θ̂
+  is too steep and its intervals too short on the shallow side). The bias of each is estimated
+  from the first B refits, b = mean(θ*) − θ̂, and a second set of B data sets is simulated from
+  the bias-corrected θ̃ = θ̂ − b (m and s only, clipped to their bounds; γ and λ stay at θ̂) and
+  refitted; the intervals are the α and 1 − α quantiles of that second set. Twice the refits of
+  ``percentile``. Coverage in simulation: ``benchmarks/coverage.py``.
 * ``percentile``: the α and 1 − α quantiles of θ*.
 * ``bca`` (bias-corrected and accelerated, Efron 1987): the quantiles at
   α₁,₂ = Φ(z₀ + (z₀ ± z_α) / (1 − a (z₀ ± z_α))) with the bias correction
@@ -29,10 +36,10 @@ from facepsych.psychophysics.optimize import fit_batch
 
 CHUNK = 20_000  # refits per batch: memory ≈ CHUNK × levels × 200 bytes
 MAX_BOOTSTRAP = 1_000_000
-CI_METHODS = ("bca", "percentile")
+CI_METHODS = ("debiased", "bca", "percentile")
 
 
-def check_bootstrap(B, ci_method: str = "percentile") -> int:
+def check_bootstrap(B, ci_method: str = "debiased") -> int:
     """B as an int in [0, MAX_BOOTSTRAP] and a known interval method, else FacepsychError."""
     try:
         ok = float(B) == int(B)
@@ -46,7 +53,7 @@ def check_bootstrap(B, ci_method: str = "percentile") -> int:
             "10000 give percentiles to about ±0.5 %"
         )
     if ci_method not in CI_METHODS:
-        raise FacepsychError(f"unknown ci method {ci_method!r}; choose bca or percentile")
+        raise FacepsychError(f"unknown ci method {ci_method!r}; choose debiased, bca or percentile")
     return int(B)
 
 
@@ -111,21 +118,19 @@ def bca_interval(boot: np.ndarray, estimate: float, a: float, ci: float) -> tupl
     return float(lo), float(hi)
 
 
-def parametric_bootstrap(
-    out, theta, tx, data, weights, fam, lower, upper, kind, B, seed, ci, ci_method="percentile"
-) -> None:
-    """Refit B simulated data sets (in chunks); fill ``out``'s CIs, deviance p and boot."""
+def _refits(rng, theta, start, tx, data, weights, fam, lower, upper, kind, B):
+    """B data sets simulated from ``theta`` and refitted from ``start``: (θ* (B', 4) of the
+    converged refits, their binomial deviances)."""
     from facepsych.psychophysics.fitting import binomial_deviance
 
-    rng = np.random.default_rng(seed)
     n_int = np.round(data.n).astype(np.int64)
-    p_hat = psi(data.x, out.pse, out.sigma, out.guess, out.lapse, fam.name)
+    p_gen = psi(data.x, fam.t_inv(theta[0]), np.exp(theta[1]), theta[2], theta[3], fam.name)
     parts, devs = [], []
-    for start in range(0, B, CHUNK):
-        b = min(CHUNK, B - start)
-        kb = rng.binomial(n_int[None, :], p_hat[None, :], size=(b, data.x.size)).astype(float)
+    for begin in range(0, B, CHUNK):
+        b = min(CHUNK, B - begin)
+        kb = rng.binomial(n_int[None, :], p_gen[None, :], size=(b, data.x.size)).astype(float)
         th, _, conv = fit_batch(
-            np.repeat(theta[None, :], b, axis=0), tx, kb / data.n, weights, fam, lower, upper,
+            np.repeat(start[None, :], b, axis=0), tx, kb / data.n, weights, fam, lower, upper,
             kind=kind,
         )  # fmt: skip
         th = th[conv]
@@ -133,9 +138,33 @@ def parametric_bootstrap(
         fitted = psi(data.x[None, :], mu[:, None], sigma[:, None], th[:, 2:3], th[:, 3:4], fam.name)
         devs.append(binomial_deviance(kb[conv], data.n[None, :], fitted))
         parts.append(th)
-    th = np.concatenate(parts)
+    return np.concatenate(parts), np.concatenate(devs)
+
+
+def debiased_theta(theta, boot, lower, upper) -> np.ndarray:
+    """θ̃: m and s moved by minus their bootstrap bias, 2θ̂ − mean(θ*), within their bounds."""
+    out = np.array(theta, dtype=float)
+    out[:2] = np.clip(2.0 * out[:2] - boot[:, :2].mean(axis=0), lower[:2], upper[:2])
+    return out
+
+
+def parametric_bootstrap(
+    out, theta, tx, data, weights, fam, lower, upper, kind, B, seed, ci, ci_method="debiased"
+) -> None:
+    """Refit B simulated data sets (in chunks); fill ``out``'s CIs, deviance p and boot.
+
+    The deviance p-value always comes from the data sets simulated from θ̂ (the fitted model);
+    with ``debiased`` the intervals and ``boot`` come from the second set, simulated from θ̃."""
+    rng = np.random.default_rng(seed)
+    th, dev_b = _refits(rng, theta, theta, tx, data, weights, fam, lower, upper, kind, B)
     if th.shape[0] == 0:  # no simulated data set could be refitted: no interval
         return
+    out.deviance_p = float((1 + np.sum(dev_b >= out.deviance - 1e-9)) / (1 + dev_b.size))
+    if ci_method == "debiased":
+        tilde = debiased_theta(theta, th, lower, upper)
+        th, _ = _refits(rng, tilde, theta, tx, data, weights, fam, lower, upper, kind, B)
+        if th.shape[0] == 0:
+            return
     mu, sigma, slope, jnd_ = summaries(th, fam.name)
     stats = np.column_stack([mu, slope, jnd_])
     point = (out.pse, out.slope, out.jnd)
@@ -149,7 +178,5 @@ def parametric_bootstrap(
         q = [(1 - ci) / 2, (1 + ci) / 2]
         bounds = [tuple(float(v) for v in np.quantile(stats[:, j], q)) for j in range(3)]
     (out.pse_lo, out.pse_hi), (out.slope_lo, out.slope_hi), (out.jnd_lo, out.jnd_hi) = bounds
-    dev_b = np.concatenate(devs)
-    out.deviance_p = float((1 + np.sum(dev_b >= out.deviance - 1e-9)) / (1 + dev_b.size))
     out.n_boot = int(th.shape[0])
     out.boot = np.column_stack([mu, sigma, th[:, 2], th[:, 3]])

@@ -7,8 +7,10 @@ PSE = μ; slope = dψ/dx at μ (includes 1 − γ − λ); JND = (x₇₅ − x�
 ``mle`` maximises ℓ = Σ [ln C(n, k) + k ln ψ + (n − k) ln(1 − ψ)] from the best of a grid of
 starts; deviance D = 2 Σ [k ln(k / nψ) + (n − k) ln((n − k) / n(1 − ψ))] (0 ln 0 = 0).
 Bootstrap (:mod:`.bootstrap`): B data sets k* ~ Binomial(n, ψ̂) are refitted together
-(warm-started at θ̂, see :mod:`.optimize`); 95 % CIs of μ, slope and JND are percentile
-intervals (``ci_method="bca"``: bias-corrected and accelerated); the goodness-of-fit p-value is
+(warm-started at θ̂, see :mod:`.optimize`); 95 % CIs of μ, slope and JND are percentiles of a
+second bootstrap simulated from the bias-corrected (μ̃, σ̃) (``ci_method="debiased"``, the
+default; ``"bca"``: bias-corrected and accelerated; ``"percentile"``: percentiles of the first
+set); the goodness-of-fit p-value is
 (1 + #{D* ≥ D}) / (1 + B).
 
 ``lsq`` minimises Σ (p − ψ)² over the levels (unweighted), the companion's MATLAB fit
@@ -342,7 +344,7 @@ def fit_psychometric(
     lsq_mu_bounds: Sequence[float] = LSQ_MU_BOUNDS,
     lsq_sigma_bounds: Sequence[float] = LSQ_SIGMA_BOUNDS,
     lsq_width: str = "sd",
-    ci_method: str = "percentile",
+    ci_method: str = "debiased",
 ) -> PsychometricFit:
     """Fit ψ(x) = γ + (1 − γ − λ) F(x; μ, σ) to counts (k of n per level) or proportions p.
 
@@ -353,9 +355,9 @@ def fit_psychometric(
     ``guess``/``lapse``: a float (fixed) or (lo, hi) (free within bounds; default [0, .05]).
     ``lsq_levels``: "auto" (the companion's 9 levels when the data are the 21-level continuum
     0, .05, …, 1, else all levels), "all", or an explicit list of levels to use. ``lsq_width``:
-    ``sd`` (σ, the companion's) or ``steepness`` (1/σ). CIs (``ci_method`` percentile | bca)
-    come from a parametric bootstrap (``bootstrap`` samples, seeded) whenever there are trial
-    counts; else they are NaN. Counts must be whole numbers.
+    ``sd`` (σ, the companion's) or ``steepness`` (1/σ). CIs (``ci_method``:
+    debiased | bca | percentile) come from a parametric bootstrap (``bootstrap`` samples,
+    seeded) whenever there are trial counts; else they are NaN. Counts must be whole numbers.
     Bad input raises FacepsychError; an untrustworthy fit carries ``flags`` (``fit_ok`` False, a
     prose ``reason``).
     """

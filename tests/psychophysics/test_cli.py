@@ -297,7 +297,7 @@ def test_fit_and_compare_read_human_files_in_lab_formats(tmp_path, capsys):
          "error: bootstrap must be at most 1000000 samples (got 30000000); 10000 give "
          "percentiles to about ±0.5 %\n"),
         (["fit", "COUNTS", "--ci", "studentised"],
-         "error: unknown ci method 'studentised'; choose bca or percentile\n"),
+         "error: unknown ci method 'studentised'; choose debiased, bca or percentile\n"),
     ],
 )  # fmt: skip
 def test_fit_option_errors_are_one_line(argv, message, counts_csv, capsys):
