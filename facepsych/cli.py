@@ -213,6 +213,16 @@ def train_cmd(
     crop: Annotated[
         str, typer.Option(help="face (aligned chip on the eye landmarks) | none; recorded.")
     ] = "none",
+    extract_executor: Annotated[
+        str,
+        typer.Option(
+            help="Feature extraction: local (here, on --device) | ray (cache shards over Ray "
+            "tasks on the CPU; the cluster at $RAY_ADDRESS when set)."
+        ),
+    ] = "local",
+    extract_workers: Annotated[
+        int, typer.Option(help="CPUs of the local Ray that --extract-executor ray starts.")
+    ] = 2,
 ) -> None:
     """Train a positive/negative valence head on frozen features; write a run folder."""
     from facepsych.train import TrainConfig
@@ -232,6 +242,8 @@ def train_cmd(
         device=device,
         cache_dtype=cache_dtype,
         standardize=standardize,
+        extract_executor=extract_executor,
+        extract_workers=extract_workers,
     )
     result = train_from_path(
         arch,
@@ -659,13 +671,21 @@ def run_command(
         bool, typer.Option("--force", help="Discard an existing run folder's results.")
     ] = False,
     device: StudyDeviceOpt = None,
+    extract_executor: Annotated[
+        str | None,
+        typer.Option(
+            help="local | ray: where every cell extracts its frozen features "
+            "(default: training.extract_executor)."
+        ),
+    ] = None,
 ) -> None:
     """Run a whole study (train, predict, fit, CAM, report) from one config."""
     from facepsych.study import run_study
 
     run_dir = run_study(
-        config, out, executor=executor, workers=workers, resume=resume, force=force, device=device
-    )
+        config, out, executor=executor, workers=workers, resume=resume, force=force, device=device,
+        extract_executor=extract_executor,
+    )  # fmt: skip
     typer.echo(f"run folder: {run_dir}")
     typer.echo(f"report: {run_dir / 'report.html'}")
 

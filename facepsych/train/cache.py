@@ -54,6 +54,7 @@ from facepsych.data import FaceDataset
 from facepsych.errors import FacepsychError
 from facepsych.runtime import StepLog, is_interactive
 from facepsych.train.atomic import write_json
+from facepsych.train.config import EXTRACT_EXECUTORS
 from facepsych.train.extract import extract_batches
 
 #: Bump whenever loader, crop or preprocessing code changes the pixels that reach the backbone
@@ -429,8 +430,11 @@ def cached_features(
 ) -> CachedFeatures:
     """The backbone features of ``dataset`` from the cache, extracting the missing shards first.
 
-    ``executor="ray"`` spreads the missing shards over ``executor_workers`` Ray tasks
-    (:func:`facepsych.train.sharded.extract_on_ray`); the folder must be shared by them."""
+    ``executor="ray"`` extracts the missing shards in Ray tasks, one per shard, on the CPU
+    (:func:`facepsych.train.sharded.extract_on_ray`: the Ray at ``$RAY_ADDRESS``, the one already
+    running, else a local Ray of ``executor_workers`` CPUs); the folder must be shared by them."""
+    if executor not in EXTRACT_EXECUTORS:
+        raise FacepsychError(f"unknown extraction executor {executor!r} (use local or ray)")
     if not net.cacheable:
         raise FacepsychError(
             f"{net.arch}: a trainable block sits inside the backbone; features cannot be cached"
