@@ -147,6 +147,13 @@ class TrainResult:
         return out
 
 
+def train_defaults() -> dict[str, object]:
+    """``name -> default`` of every :class:`TrainConfig` field: what ``facepsych train``'s
+    options show and use (its ``--device`` alone defaults to ``auto``, as the study's
+    ``training.device`` does)."""
+    return {f.name: f.default for f in fields(TrainConfig)}
+
+
 def study_fields() -> dict[str, tuple[object, object, dict]]:
     """``name -> (type, default, metadata)`` of the fields a study config may set."""
     import typing

@@ -93,3 +93,22 @@ def test_train_extracts_on_ray_as_it_does_locally(local_ray, striped_dir, tmp_pa
     assert capsys.readouterr().err == (
         "error: unknown extraction executor 'spark' (use local or ray)\n"
     )
+
+
+def test_train_options_default_to_train_config():
+    from dataclasses import fields
+
+    import typer
+
+    from facepsych.cli import app
+    from facepsych.train import TrainConfig
+
+    options = {p.name: p.default for p in typer.main.get_command(app).commands["train"].params}
+    defaults = {f.name: f.default for f in fields(TrainConfig)}
+    shared = set(options) & set(defaults) - {"device"}
+    assert shared == {"epochs", "batch_size", "lr", "image_size", "seed", "balance", "augment",
+                      "cache_dir", "cache_dtype", "standardize", "extract_executor",
+                      "extract_workers"}  # fmt: skip
+    assert {k: options[k] for k in shared} == {k: defaults[k] for k in shared}
+    assert options["no_cache"] is (not defaults["cache"])
+    assert options["device"] == "auto"  # the CLI's one own default, as the study's
