@@ -1,7 +1,9 @@
 """Benchmark: the feature cache at AffectNet size (N faces, float16 memory-mapped shards).
 
 Writes ``--n`` lab faces as an image folder (``labels.csv`` + PNGs; ``--unique`` distinct renders,
-default 500, repeated as separate files up to N: decoding and extraction cost the same per file),
+default 500, rounded up to whole identities of 10 renders (at least 20, at most N rounded up),
+positive and negative in turn, repeated as separate files up to N: decoding and extraction cost
+the same per file),
 then, per architecture (default alexnet and vgg16 at 224 px, random weights, the paper's 4096-wide
 head), in a fresh child process so that each peak RSS is its own:
 
@@ -15,6 +17,9 @@ child's ``ru_maxrss`` (the trainer; also as it stood after the extraction) and t
 its DataLoader workers'.
 Goals: peak RSS ≤ 4 GB at any N; AlexNet cache for 290k ≤ 6 GB.
 
+Arguments out of range (``--n`` below 10, a count below 1, …) stop it at once with one line
+``error: …`` (exit status 2), and so does a child that fails or dies: its error, not a hang.
+
     python benchmarks/scale.py [--n 50000] [--archs alexnet vgg16] [--epochs 2] [--workers 2]
         [--unique 500] [--image-size 224] [--hidden 4096] [--batch-size 128] [--threads N]
         [--device cpu] [--dir DIR] [--keep]
@@ -23,14 +28,29 @@ Goals: peak RSS ≤ 4 GB at any N; AlexNet cache for 290k ≤ 6 GB.
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing
+import queue as queues
 import resource
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 GB = 1e9
+#: The fewest faces that give a training split with both classes and a validation split.
+MIN_FACES = 10
+PER_IDENTITY = 10
+
+
+class BenchmarkError(Exception):
+    """A one-line reason the benchmark stops (printed as ``error: …``, exit status 2)."""
+
+
+def identities_for(n: int, unique: int) -> int:
+    """Lab identities rendered: enough for ``min(unique, n)`` renders of 10 each, at least 2."""
+    return max(2, math.ceil(min(unique, n) / PER_IDENTITY))
 
 
 def write_faces(root: Path, n: int, unique: int, size: int) -> float:
@@ -39,10 +59,13 @@ def write_faces(root: Path, n: int, unique: int, size: int) -> float:
 
     t0 = time.perf_counter()
     src = root / "_renders"
-    ws = write_expression_set(src, n_identities=max(2, unique // 10), per_identity=10,
-                              size=size, seed=0, progress=False)  # fmt: skip
+    ws = write_expression_set(src, n_identities=identities_for(n, unique),
+                              per_identity=PER_IDENTITY, size=size, seed=0,
+                              progress=False)  # fmt: skip
     del ws
-    renders = sorted(p for p in src.rglob("*.png"))
+    # negative and positive in turn, so that any first N renders hold both classes
+    neg, pos = (sorted((src / d).glob("*.png")) for d in ("negative", "positive"))
+    renders = [p for pair in zip(neg, pos, strict=True) for p in pair]
     rows = ["file,label,identity"]
     (root / "img").mkdir(parents=True, exist_ok=True)
     for k in range(n):
@@ -57,7 +80,17 @@ def write_faces(root: Path, n: int, unique: int, size: int) -> float:
 
 
 def _measure(arch: str, args: dict, queue) -> None:
-    """Child process: extraction + head training for one arch; puts the figures on ``queue``."""
+    """Child process: extraction + head training for one arch; puts the figures on ``queue``, or
+    ``{"error": message}`` when it fails."""
+    try:
+        queue.put(_figures(arch, args))
+    except Exception as exc:  # the parent reports it in one line
+        queue.put(
+            {"error": f"{arch}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"}
+        )
+
+
+def _figures(arch: str, args: dict) -> dict:
     from facepsych.data import load_dataset
     from facepsych.models import build_model
     from facepsych.runtime import apply_threads, resolve_device
@@ -83,25 +116,23 @@ def _measure(arch: str, args: dict, queue) -> None:
                       progress=False)  # fmt: skip
     result = train_valence(spec, ds, Path(args["runs"]) / arch, cfg)
     epoch_s = [m["seconds"] for m in result.metrics]
-    queue.put(
-        {
-            "arch": arch,
-            "n": len(ds),
-            "dim": dim,
-            "threads": threads,
-            "extract_s": extract_s,
-            "cache_bytes": nbytes,
-            "cache_hit": result.cache_hit,
-            "epoch_s": sum(epoch_s) / len(epoch_s),
-            "val_acc": result.best_val_acc,
-            "extract_rss_gb": extract_rss,
-            "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GB,
-            "worker_rss_gb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / GB,
-        }
-    )
+    return {
+        "arch": arch,
+        "n": len(ds),
+        "dim": dim,
+        "threads": threads,
+        "extract_s": extract_s,
+        "cache_bytes": nbytes,
+        "cache_hit": result.cache_hit,
+        "epoch_s": sum(epoch_s) / len(epoch_s),
+        "val_acc": result.best_val_acc,
+        "extract_rss_gb": extract_rss,
+        "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GB,
+        "worker_rss_gb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / GB,
+    }
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=50_000)
     parser.add_argument("--archs", nargs="+", default=["alexnet", "vgg16"])
@@ -117,14 +148,56 @@ def main() -> None:
     parser.add_argument("--project", type=int, default=290_000)
     parser.add_argument("--dir", default=None, help="work folder (default: a temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
-    a = parser.parse_args()
+    return parser.parse_args(argv)
 
+
+def check_args(a: argparse.Namespace) -> None:
+    """Refuse values the benchmark cannot run with, before any work (one line each)."""
+    if a.n < MIN_FACES:
+        raise BenchmarkError(f"--n must be at least {MIN_FACES}, got {a.n}")
+    least = {"unique": 1, "epochs": 1, "workers": 0, "render_size": 16, "image_size": 16,
+             "hidden": 1, "batch_size": 1, "project": 1}  # fmt: skip
+    for name, low in least.items():
+        if getattr(a, name) < low:
+            flag = "--" + name.replace("_", "-")
+            raise BenchmarkError(f"{flag} must be at least {low}, got {getattr(a, name)}")
+    if a.threads is not None and a.threads < 1:
+        raise BenchmarkError(f"--threads must be at least 1, got {a.threads}")
+    if not a.archs:
+        raise BenchmarkError("--archs needs at least one architecture")
+
+
+def _result(child, queue) -> dict:
+    """The child's figures; a child that fails, or dies without a word, is a BenchmarkError."""
+    while True:
+        try:
+            r = queue.get(timeout=0.5)
+            break
+        except queues.Empty:
+            if not child.is_alive():
+                try:  # it may have put its result just before exiting
+                    r = queue.get(timeout=0.1)
+                    break
+                except queues.Empty:
+                    raise BenchmarkError(
+                        f"the measuring process died (exit code {child.exitcode})"
+                    ) from None
+    child.join()
+    if "error" in r:
+        raise BenchmarkError(r["error"])
+    return r
+
+
+def run(a: argparse.Namespace) -> None:
+    check_args(a)
     work = Path(a.dir) if a.dir else Path(tempfile.mkdtemp(prefix="facepsych-scale-"))
     try:
         data = work / "faces"
         if not (data / "labels.csv").is_file():
             took = write_faces(data, a.n, a.unique, a.render_size)
             print(f"wrote {a.n} faces ({a.render_size} px PNG) to {data} in {took:.1f} s")
+        else:
+            print(f"reusing the faces in {data}")
         args = {"data": str(data), "cache": str(work / "cache"), "runs": str(work / "runs"),
                 "threads": a.threads, "hidden": a.hidden, "image_size": a.image_size,
                 "device": a.device, "workers": a.workers, "epochs": a.epochs,
@@ -134,8 +207,7 @@ def main() -> None:
             queue = ctx.Queue()
             child = ctx.Process(target=_measure, args=(arch, args, queue))
             child.start()
-            r = queue.get()
-            child.join()
+            r = _result(child, queue)
             scale = a.project / r["n"]
             print(
                 f"{arch}: N {r['n']}, {r['dim']}-d, {r['threads']} thread(s), {a.workers} "
@@ -145,12 +217,22 @@ def main() -> None:
                 f"extraction {r['extract_rss_gb']:.2f} GB; decoder "
                 f"{r['worker_rss_gb']:.2f} GB) | projected to {a.project}: extraction "
                 f"{r['extract_s'] * scale / 3600:.1f} h, cache {r['cache_bytes'] * scale / GB:.2f}"
-                f" GB, head {r['epoch_s'] * scale:.0f} s/epoch"
+                f" GB, head {r['epoch_s'] * scale:.0f} s/epoch",
+                flush=True,
             )
     finally:
         if not a.keep and not a.dir:
             shutil.rmtree(work, ignore_errors=True)
 
 
+def main(argv: list[str] | None = None) -> int:
+    try:
+        run(parse_args(argv))
+    except BenchmarkError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

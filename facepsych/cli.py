@@ -17,6 +17,10 @@ from typing import Annotated, Optional  # noqa: F401
 import typer
 
 from facepsych.errors import FacepsychError
+from facepsych.train.config import BALANCE_MODES, train_defaults
+
+#: ``facepsych train``'s defaults are TrainConfig's (the protocol's one schema; no torch import).
+TRAIN = train_defaults()
 
 app = typer.Typer(
     add_completion=False,
@@ -161,13 +165,15 @@ def train_cmd(
     valence: Annotated[
         str, typer.Option(help="default | happy-sad | valence:T | map.yaml")
     ] = "default",
-    epochs: Annotated[int, typer.Option(help="Training epochs.")] = 40,
-    batch_size: Annotated[int, typer.Option(help="Mini-batch size.")] = 128,
-    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-4,
+    epochs: Annotated[int, typer.Option(help="Training epochs.")] = TRAIN["epochs"],
+    batch_size: Annotated[int, typer.Option(help="Mini-batch size.")] = TRAIN["batch_size"],
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = TRAIN["lr"],
     image_size: Annotated[
         int | None, typer.Option(help="Input size in pixels (default: the arch's own).")
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Seed for split, init, dropout, order.")] = 0,
+    ] = TRAIN["image_size"],
+    seed: Annotated[int, typer.Option(help="Seed for split, init, dropout, order.")] = TRAIN[
+        "seed"
+    ],
     skip_bad: Annotated[
         bool, typer.Option("--skip-bad", help="Skip bad rows/images; list them in skipped.csv.")
     ] = False,
@@ -182,37 +188,47 @@ def train_cmd(
         typer.Option(help="fe-alexnet positions, comma-separated (conv1..conv5, pool5, fc6)."),
     ] = None,
     reduction: Annotated[int, typer.Option(help="Excitation reduction ratio r.")] = 16,
-    balance: Annotated[str, typer.Option(help="none | weights | sampler")] = "none",
+    balance: Annotated[str, typer.Option(help=" | ".join(BALANCE_MODES))] = TRAIN["balance"],
     augment: Annotated[
         bool, typer.Option("--augment", help="Random crop + flip (forces full forwards).")
-    ] = False,
+    ] = TRAIN["augment"],
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Run the full network every batch.")
-    ] = False,
+    ] = not TRAIN["cache"],
     cache_dir: Annotated[
         Path | None,
         typer.Option(
             help="Feature cache folder (default: features/ in $FACEPSYCH_CACHE or "
             "~/.cache/facepsych)."
         ),
-    ] = None,
+    ] = TRAIN["cache_dir"],
     device: DeviceOpt = "auto",
     cache_dtype: Annotated[
         str, typer.Option(help="Feature cache on disk: float16 (memory-mapped) | float32.")
-    ] = "float16",
+    ] = TRAIN["cache_dtype"],
     standardize: Annotated[
         bool,
         typer.Option(
             "--standardize",
             help="Standardise each frozen feature (training mean / s.d.) before the head.",
         ),
-    ] = False,
+    ] = TRAIN["standardize"],
     force: Annotated[
         bool, typer.Option("--force", help="Replace the run in a non-empty --out folder.")
     ] = False,
     crop: Annotated[
         str, typer.Option(help="face (aligned chip on the eye landmarks) | none; recorded.")
     ] = "none",
+    extract_executor: Annotated[
+        str,
+        typer.Option(
+            help="Feature extraction: local (here, on --device) | ray (cache shards over Ray "
+            "tasks on the CPU; the cluster at $RAY_ADDRESS when set)."
+        ),
+    ] = TRAIN["extract_executor"],
+    extract_workers: Annotated[
+        int, typer.Option(help="CPUs of the local Ray that --extract-executor ray starts.")
+    ] = TRAIN["extract_workers"],
 ) -> None:
     """Train a positive/negative valence head on frozen features; write a run folder."""
     from facepsych.train import TrainConfig
@@ -232,6 +248,8 @@ def train_cmd(
         device=device,
         cache_dtype=cache_dtype,
         standardize=standardize,
+        extract_executor=extract_executor,
+        extract_workers=extract_workers,
     )
     result = train_from_path(
         arch,
@@ -661,13 +679,21 @@ def run_command(
         bool, typer.Option("--force", help="Discard an existing run folder's results.")
     ] = False,
     device: StudyDeviceOpt = None,
+    extract_executor: Annotated[
+        str | None,
+        typer.Option(
+            help="local | ray: where every cell extracts its frozen features "
+            "(default: training.extract_executor)."
+        ),
+    ] = None,
 ) -> None:
     """Run a whole study (train, predict, fit, CAM, report) from one config."""
     from facepsych.study import run_study
 
     run_dir = run_study(
-        config, out, executor=executor, workers=workers, resume=resume, force=force, device=device
-    )
+        config, out, executor=executor, workers=workers, resume=resume, force=force, device=device,
+        extract_executor=extract_executor,
+    )  # fmt: skip
     typer.echo(f"run folder: {run_dir}")
     typer.echo(f"report: {run_dir / 'report.html'}")
 

@@ -45,6 +45,7 @@ from facepsych.experiment.prepare import (
 )
 from facepsych.experiment.rundir import RunFolder, read_json, write_csv
 from facepsych.runtime import StepLog, resolve_device
+from facepsych.train.config import EXTRACT_EXECUTORS
 
 
 def _versions() -> dict[str, str]:
@@ -129,12 +130,15 @@ def run_experiment(
     report: Callable[[Path], Any] | None = None,
     log=None,
     device: str | None = None,
+    extract_executor: str | None = None,
 ) -> Path:
     """Run the study described by a config into ``out_dir``; return the run folder.
 
     ``device`` (``auto`` | ``cpu`` | ``cuda[:N]``) overrides every cell's ``training.device``
     (training, prediction and CAMs run there) and the pre-training's; the config fingerprint
-    and the cell ids do not change, so a run resumes on another device.
+    and the cell ids do not change, so a run resumes on another device. ``extract_executor``
+    (``local`` | ``ray``) likewise overrides every cell's ``training.extract_executor``: where
+    the frozen features are extracted, not what they are.
 
     Off a terminal (a pipe, a file, ``nohup``, CI) the log lines carry the elapsed time
     (:class:`facepsych.runtime.StepLog`) and the cells print one line each as they finish."""
@@ -148,10 +152,14 @@ def run_experiment(
         raise FacepsychError(f"--workers must be >= 1, got {workers}")
     if device is not None:
         resolve_device(device)  # a wrong spelling, or cuda without a GPU: one line, before work
+    if extract_executor is not None and extract_executor not in EXTRACT_EXECUTORS:
+        raise FacepsychError(f"unknown extraction executor {extract_executor!r} (use local or ray)")
     cfg = _as_config(config_path_or_obj)
     cells = expand_grid(cfg)
-    if device is not None:
-        cells = [dataclasses.replace(c, training={**c.training, "device": device}) for c in cells]
+    overrides = {k: v for k, v in (("device", device), ("extract_executor", extract_executor))
+                 if v is not None}  # fmt: skip
+    if overrides:
+        cells = [dataclasses.replace(c, training={**c.training, **overrides}) for c in cells]
     run = RunFolder(out_dir if out_dir is not None else default_out_dir(cfg))
     config_dict = cfg.as_dict()
     mode = run.prepare(config_dict, cfg.fingerprint(), resume=resume, force=force)
@@ -168,6 +176,7 @@ def run_experiment(
         "executor": executor,
         "workers": workers,
         "device": device or cfg.training.device,
+        "extract_executor": extract_executor or cfg.training.extract_executor,
     }
     old = run.read_manifest()
     if old and mode == "resume":

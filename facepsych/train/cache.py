@@ -3,7 +3,10 @@ and keep its outputs on disk as memory-mapped float16 shards.
 
 Key = sha256 of ``{backbone module structure, sha256 of the backbone's tensors (features +
 avgpool), preprocessing, dataset fingerprint (image ids + file size/mtime or pixel bytes),
-transform = "none", storage = {format, dtype}}``. The head (classifier width, pool5/fc6
+transform = "none", precision of the frozen pass (``float32``, or ``bfloat16`` autocast on a
+GPU: :func:`facepsych.train.extract.extraction_precision`), storage = {format, dtype}}``. The
+device's name is not part of it: a float32 extraction on any CPU, or in Ray tasks, is the same
+cache. The head (classifier width, pool5/fc6
 excitation, reduction) and the architecture's name are not part of the key, so one extraction
 serves every head on the same backbone and data (``alexnet`` and ``fe-alexnet`` with the same
 weights share it).
@@ -54,7 +57,8 @@ from facepsych.data import FaceDataset
 from facepsych.errors import FacepsychError
 from facepsych.runtime import StepLog, is_interactive
 from facepsych.train.atomic import write_json
-from facepsych.train.extract import extract_batches
+from facepsych.train.config import EXTRACT_EXECUTORS
+from facepsych.train.extract import extract_batches, extraction_precision
 
 #: Bump whenever loader, crop or preprocessing code changes the pixels that reach the backbone
 #: (2: AffectNet face boxes outside the image became bad inputs), so stale caches are not reused.
@@ -84,8 +88,11 @@ def _check_dtype(dtype: str) -> str:
     return dtype
 
 
-def cache_key_material(net, dataset: FaceDataset, dtype: str = "float16") -> dict:
-    """The JSON-able description whose sha256 names the cache folder."""
+def cache_key_material(
+    net, dataset: FaceDataset, dtype: str = "float16", precision: str = "float32"
+) -> dict:
+    """The JSON-able description whose sha256 names the cache folder (``precision``: the frozen
+    pass's arithmetic, :func:`facepsych.train.extract.extraction_precision`)."""
     return {
         "version": CACHE_VERSION,
         "facepsych": __version__,
@@ -95,6 +102,7 @@ def cache_key_material(net, dataset: FaceDataset, dtype: str = "float16") -> dic
         "preprocessing": net.preprocessing.as_dict(),
         "dataset": dataset.fingerprint(),
         "transform": "none",
+        "precision": precision,
         "storage": {"format": CACHE_FORMAT, "dtype": _check_dtype(dtype)},
     }
 
@@ -429,8 +437,11 @@ def cached_features(
 ) -> CachedFeatures:
     """The backbone features of ``dataset`` from the cache, extracting the missing shards first.
 
-    ``executor="ray"`` spreads the missing shards over ``executor_workers`` Ray tasks
-    (:func:`facepsych.train.sharded.extract_on_ray`); the folder must be shared by them."""
+    ``executor="ray"`` extracts the missing shards in Ray tasks, one per shard, on the CPU
+    (:func:`facepsych.train.sharded.extract_on_ray`: the Ray at ``$RAY_ADDRESS``, the one already
+    running, else a local Ray of ``executor_workers`` CPUs); the folder must be shared by them."""
+    if executor not in EXTRACT_EXECUTORS:
+        raise FacepsychError(f"unknown extraction executor {executor!r} (use local or ray)")
     if not net.cacheable:
         raise FacepsychError(
             f"{net.arch}: a trainable block sits inside the backbone; features cannot be cached"
@@ -438,7 +449,9 @@ def cached_features(
     if int(shard_size) < 1:
         raise FacepsychError(f"shard_size must be a positive integer, got {shard_size}")
     t0 = time.perf_counter()
-    material = cache_key_material(net, dataset, dtype)
+    # Ray tasks extract on their CPU whatever device the caller trains on
+    precision = extraction_precision("cpu" if executor == "ray" else device)
+    material = cache_key_material(net, dataset, dtype, precision)
     key = cache_key(material)
     folder = Path(cache_dir) / key[:32]
     store = _open_hit(folder, key)

@@ -8,6 +8,7 @@ from pathlib import Path
 from facepsych.errors import FacepsychError
 
 BALANCE_MODES = ("none", "weights", "sampler")
+EXTRACT_EXECUTORS = ("local", "ray")
 
 
 def default_cache_dir() -> Path:
@@ -37,6 +38,12 @@ class TrainConfig:
     - ``cache_dtype``: ``float16`` (default; memory-mapped shards, half the bytes) or ``float32``.
     - ``workers``: processes that decode images for the feature extraction (threads for full
       forwards); 0 or 1 = none.
+    - ``extract_executor``: where the frozen feature extraction runs: ``local`` (this process,
+      on ``device``) or ``ray`` (the cache shards spread over Ray tasks on the CPU, one per shard,
+      :func:`facepsych.train.sharded.extract_on_ray`; a cluster at ``$RAY_ADDRESS`` when set, its
+      workers sharing the cache folder). Both write the same cache; only where it runs changes.
+    - ``extract_workers``: CPUs of the local Ray that ``extract_executor: ray`` starts when
+      ``$RAY_ADDRESS`` is unset and no Ray is running (a cluster brings its own).
     - ``standardize``: build the net with a feature standardiser before the head and set its
       mean / s.d. from the training images' frozen features (see
       :class:`facepsych.models.FeatureStandardizer`). Off by default (the companion's protocol).
@@ -59,6 +66,16 @@ class TrainConfig:
         metadata={"choices": ("float16", "float32"), "help": "feature cache storage on disk"},
     )
     extract_batch_size: int = field(default=64, metadata={"ge": 1})
+    extract_executor: str = field(
+        default="local",
+        metadata={
+            "choices": EXTRACT_EXECUTORS,
+            "help": "feature extraction here (local) or cache shards over Ray tasks (ray)",
+        },
+    )
+    extract_workers: int = field(
+        default=2, metadata={"ge": 1, "help": "CPUs of the local Ray the ray extraction starts"}
+    )
     workers: int = field(default=4, metadata={"ge": 0})
     device: str = field(default="cpu", metadata={"help": "cpu, cuda, cuda:N"})
     standardize: bool = field(
@@ -70,7 +87,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if int(self.workers) < 0:
             raise FacepsychError(f"workers must be >= 0, got {self.workers}")
-        for name in ("epochs", "batch_size", "extract_batch_size"):
+        for name in ("epochs", "batch_size", "extract_batch_size", "extract_workers"):
             if int(getattr(self, name)) < 1:
                 value = getattr(self, name)
                 raise FacepsychError(f"{name} must be a positive integer, got {value}")
@@ -83,6 +100,10 @@ class TrainConfig:
         if self.cache_dtype not in ("float16", "float32"):
             raise FacepsychError(
                 f"unknown cache dtype {self.cache_dtype!r} (use float16 or float32)"
+            )
+        if self.extract_executor not in EXTRACT_EXECUTORS:
+            raise FacepsychError(
+                f"unknown extraction executor {self.extract_executor!r} (use local or ray)"
             )
         if self.image_size is not None and int(self.image_size) < 16:
             raise FacepsychError(f"image_size must be at least 16, got {self.image_size}")
@@ -124,6 +145,13 @@ class TrainResult:
         out = asdict(self)
         out["run_dir"] = str(self.run_dir)
         return out
+
+
+def train_defaults() -> dict[str, object]:
+    """``name -> default`` of every :class:`TrainConfig` field: what ``facepsych train``'s
+    options show and use (its ``--device`` alone defaults to ``auto``, as the study's
+    ``training.device`` does)."""
+    return {f.name: f.default for f in fields(TrainConfig)}
 
 
 def study_fields() -> dict[str, tuple[object, object, dict]]:

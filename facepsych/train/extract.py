@@ -75,6 +75,13 @@ def decoded_batches(
         yield items
 
 
+def extraction_precision(device: torch.device | str) -> str:
+    """The arithmetic of the frozen pass on ``device``: ``"bfloat16"`` (autocast) on CUDA,
+    ``"float32"`` elsewhere. What changes the numbers is this, not the device's name, so the
+    feature cache keys on it: a CPU run never reuses features a GPU computed in bfloat16."""
+    return "bfloat16" if torch.device(device).type == "cuda" else "float32"
+
+
 #: Images per backbone call on the CPU: VGG16's first block holds 64 × 224² floats per image
 #: (12.8 MB a tensor), so 64-image calls peaked near 4 GB; 16 keeps the peak near 1 GB.
 CPU_CHUNK = 16
@@ -83,7 +90,7 @@ CPU_CHUNK = 16
 def frozen_pass(net, x: torch.Tensor, device: torch.device) -> torch.Tensor:
     """``net.backbone(x)`` as float32 on the CPU (bf16 autocast + channels_last on CUDA; on the
     CPU in calls of at most :data:`CPU_CHUNK` images, each image's row is the same)."""
-    if device.type == "cuda":
+    if extraction_precision(device) == "bfloat16":
         x = x.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
         with torch.autocast("cuda", dtype=torch.bfloat16):
             out = net.backbone(x)

@@ -253,6 +253,8 @@ def train_valence(
             progress=config.progress,
             workers=config.workers,
             dtype=getattr(config, "cache_dtype", "float16"),
+            executor=config.extract_executor,
+            executor_workers=config.extract_workers,
         )
         cache_path, cache_hit, extract_seconds = str(cf.path), cf.hit, cf.seconds
         log(f"features {'reused from' if cf.hit else 'cached to'} {cf.path}")

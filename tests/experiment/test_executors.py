@@ -4,6 +4,7 @@ worker runs with the thread policy's threads; off a terminal each finished cell 
 from __future__ import annotations
 
 import io
+import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 
@@ -95,3 +96,41 @@ def test_lines_count_from_the_given_start(tmp_path):
     with Progress(1, tmp_path, stream=out, started=time.perf_counter() - 100.0) as prog:
         run_cells(_threads_task, _payloads("a"), workers=1, progress=prog)
     assert re.fullmatch(r"\[ *1\d\d\.\ds\] cell 1/1 done: a \(\d+\.\d s\)\n", out.getvalue())
+
+
+@pytest.mark.slow
+def test_ray_feature_extraction_matches_local(local_ray, tiny_config, tiny_run, tmp_path,
+                                              monkeypatch):  # fmt: skip
+    from facepsych.train import sharded
+
+    monkeypatch.setenv("FACEPSYCH_CACHE", str(tmp_path / "cache"))  # none of tiny_run's features
+    folders = []
+    extract = sharded.extract_on_ray
+
+    def spy(net, dataset, folder, *args, **kwargs):
+        folders.append(folder)
+        return extract(net, dataset, folder, *args, **kwargs)
+
+    monkeypatch.setattr(sharded, "extract_on_ray", spy)
+    tiny_config["training"]["extract_executor"] = "ray"
+    out = run_study(config_from_dict(tiny_config), tmp_path / "ray", progress=False)
+    assert_same_results(out, tiny_run)
+    assert folders and all(f.is_relative_to(tmp_path / "cache") for f in folders)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["extract_executor"] == "ray"
+    assert {c["training"]["extract_executor"] for c in manifest["cells"]} == {"ray"}
+
+
+def test_an_unknown_extraction_executor_is_one_line(tiny_config, tmp_path):
+    from facepsych.errors import FacepsychError
+
+    with pytest.raises(
+        FacepsychError, match=r"^unknown extraction executor 'spark' \(use local or"
+    ):
+        run_study(config_from_dict(tiny_config), tmp_path / "r", extract_executor="spark")
+    assert not (tmp_path / "r").exists()
+    bad = {**tiny_config, "training": {**tiny_config["training"], "extract_executor": "spark"}}
+    with pytest.raises(
+        FacepsychError, match=r"training\.extract_executor: Input should be 'local'"
+    ):
+        config_from_dict(bad)

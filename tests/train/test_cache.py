@@ -62,6 +62,26 @@ def test_storage_format_is_part_of_the_key(net, striped_ds):
         cache_key_material(net, striped_ds, "int8")
 
 
+def test_precision_not_device_is_part_of_the_key(net, striped_ds, cache_dir, monkeypatch):
+    from facepsych.train.extract import extraction_precision
+
+    assert extraction_precision("cpu") == extraction_precision(torch.device("cpu")) == "float32"
+    assert extraction_precision("cuda") == extraction_precision("cuda:1") == "bfloat16"
+    f32 = cache_key(cache_key_material(net, striped_ds, "float16", "float32"))
+    bf16 = cache_key(cache_key_material(net, striped_ds, "float16", "bfloat16"))
+    assert f32 != bf16
+    cpu = cached_features(net, striped_ds, cache_dir, progress=False)
+    meta = json.loads((cpu.path / "meta.json").read_text())
+    assert cache_key(meta["material"]) == f32 and meta["material"]["precision"] == "float32"
+    # features a GPU computed in bfloat16 are not a float32 run's, nor the other way round
+    monkeypatch.setattr(cache_mod, "extraction_precision", lambda device: "bfloat16")
+    gpu = cached_features(net, striped_ds, cache_dir, progress=False)
+    assert not gpu.hit and gpu.path != cpu.path and gpu.path.name == bf16[:32]
+    assert cached_features(net, striped_ds, cache_dir, progress=False).hit
+    monkeypatch.undo()
+    assert cached_features(net, striped_ds, cache_dir, progress=False).path == cpu.path
+
+
 def test_cache_hit_and_corrupt_shard_recovery(net, striped_ds, cache_dir):
     first = cached_features(net, striped_ds, cache_dir, progress=False, shard_size=16)
     second = cached_features(net, striped_ds, cache_dir, progress=False, shard_size=16)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -69,3 +71,44 @@ def test_bad_model_leaves_no_run_folder(striped_dir, tmp_path, capsys, option, m
     err = capsys.readouterr().err
     assert exc.value.code == 2 and err.startswith(message) and err.count("\n") == 1
     assert not run.exists()
+
+
+@pytest.mark.slow
+def test_train_extracts_on_ray_as_it_does_locally(local_ray, striped_dir, tmp_path, capsys):
+    args = ["train", "--arch", "alexnet", "--weights", "random", "--data", str(striped_dir),
+            "--format", "folder", "--epochs", "2", "--batch-size", "8", "--lr", "0.001",
+            "--image-size", "64", "--hidden", "16", "--seed", "1"]  # fmt: skip
+    main([*args, "--out", str(tmp_path / "here"), "--cache-dir", str(tmp_path / "c1")])
+    main([*args, "--out", str(tmp_path / "ray"), "--cache-dir", str(tmp_path / "c2"),
+          "--extract-executor", "ray"])  # fmt: skip
+    here, ray = (pd.read_csv(tmp_path / r / "metrics.csv") for r in ("here", "ray"))
+    cols = ["train_loss", "train_acc", "val_loss", "val_acc"]
+    pd.testing.assert_frame_equal(here[cols], ray[cols])
+    config = json.loads((tmp_path / "ray" / "config.json").read_text())
+    assert config["train"]["extract_executor"] == "ray"
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main([*args, "--out", str(tmp_path / "x"), "--extract-executor", "spark"])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err == (
+        "error: unknown extraction executor 'spark' (use local or ray)\n"
+    )
+
+
+def test_train_options_default_to_train_config():
+    from dataclasses import fields
+
+    import typer
+
+    from facepsych.cli import app
+    from facepsych.train import TrainConfig
+
+    options = {p.name: p.default for p in typer.main.get_command(app).commands["train"].params}
+    defaults = {f.name: f.default for f in fields(TrainConfig)}
+    shared = set(options) & set(defaults) - {"device"}
+    assert shared == {"epochs", "batch_size", "lr", "image_size", "seed", "balance", "augment",
+                      "cache_dir", "cache_dtype", "standardize", "extract_executor",
+                      "extract_workers"}  # fmt: skip
+    assert {k: options[k] for k in shared} == {k: defaults[k] for k in shared}
+    assert options["no_cache"] is (not defaults["cache"])
+    assert options["device"] == "auto"  # the CLI's one own default, as the study's

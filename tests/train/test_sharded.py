@@ -1,4 +1,5 @@
-"""Feature extraction sharded over Ray workers writes the same cache as one process."""
+"""Feature extraction sharded over Ray workers writes the same cache as one process, under the
+same key (float32 on the CPU)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,7 @@ def test_ray_sharded_extraction_equals_single_process(local_ray, striped_ds, tmp
         b = np.load(ray.path / f"shard-{k:05d}.npy")
         assert a.dtype == b.dtype == np.float16 and np.array_equal(a, b)
     assert cached_features(net, striped_ds, tmp_path / "ray", executor="ray", **kw).hit
+    # Ray tasks extract in float32 on their CPUs, whatever device the caller names: the local
+    # CPU extraction's cache serves them
+    assert cached_features(net, striped_ds, tmp_path / "one", executor="ray", device="cuda",
+                           **kw).hit  # fmt: skip
