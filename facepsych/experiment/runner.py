@@ -45,7 +45,7 @@ from facepsych.experiment.prepare import (
 )
 from facepsych.experiment.rundir import RunFolder, read_json, write_csv
 from facepsych.runtime import StepLog, resolve_device
-from facepsych.train.config import EXTRACT_EXECUTORS
+from facepsych.train.config import check_extract_executor
 
 
 def _versions() -> dict[str, str]:
@@ -152,8 +152,8 @@ def run_experiment(
         raise FacepsychError(f"--workers must be >= 1, got {workers}")
     if device is not None:
         resolve_device(device)  # a wrong spelling, or cuda without a GPU: one line, before work
-    if extract_executor is not None and extract_executor not in EXTRACT_EXECUTORS:
-        raise FacepsychError(f"unknown extraction executor {extract_executor!r} (use local or ray)")
+    if extract_executor is not None:
+        check_extract_executor(extract_executor)
     cfg = _as_config(config_path_or_obj)
     cells = expand_grid(cfg)
     overrides = {k: v for k, v in (("device", device), ("extract_executor", extract_executor))

@@ -57,7 +57,7 @@ from facepsych.data import FaceDataset
 from facepsych.errors import FacepsychError
 from facepsych.runtime import StepLog, is_interactive
 from facepsych.train.atomic import write_json
-from facepsych.train.config import EXTRACT_EXECUTORS
+from facepsych.train.config import check_extract_executor
 from facepsych.train.extract import extract_batches, extraction_precision
 
 #: Bump whenever loader, crop or preprocessing code changes the pixels that reach the backbone
@@ -440,8 +440,7 @@ def cached_features(
     ``executor="ray"`` extracts the missing shards in Ray tasks, one per shard, on the CPU
     (:func:`facepsych.train.sharded.extract_on_ray`: the Ray at ``$RAY_ADDRESS``, the one already
     running, else a local Ray of ``executor_workers`` CPUs); the folder must be shared by them."""
-    if executor not in EXTRACT_EXECUTORS:
-        raise FacepsychError(f"unknown extraction executor {executor!r} (use local or ray)")
+    check_extract_executor(executor)
     if not net.cacheable:
         raise FacepsychError(
             f"{net.arch}: a trainable block sits inside the backbone; features cannot be cached"

@@ -11,6 +11,13 @@ BALANCE_MODES = ("none", "weights", "sampler")
 EXTRACT_EXECUTORS = ("local", "ray")
 
 
+def check_extract_executor(name: str) -> str:
+    """``name`` if it is a known feature-extraction executor, else FacepsychError (one line)."""
+    if name not in EXTRACT_EXECUTORS:
+        raise FacepsychError(f"unknown extraction executor {name!r} (use local or ray)")
+    return name
+
+
 def default_cache_dir() -> Path:
     """``<cache root>/features`` (root: ``$FACEPSYCH_CACHE``, else ``$XDG_CACHE_HOME/facepsych``,
     else ``~/.cache/facepsych``; see :mod:`facepsych.paths`), the same folder the experiment
@@ -101,10 +108,7 @@ class TrainConfig:
             raise FacepsychError(
                 f"unknown cache dtype {self.cache_dtype!r} (use float16 or float32)"
             )
-        if self.extract_executor not in EXTRACT_EXECUTORS:
-            raise FacepsychError(
-                f"unknown extraction executor {self.extract_executor!r} (use local or ray)"
-            )
+        check_extract_executor(self.extract_executor)
         if self.image_size is not None and int(self.image_size) < 16:
             raise FacepsychError(f"image_size must be at least 16, got {self.image_size}")
 
