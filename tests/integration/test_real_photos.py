@@ -4,26 +4,19 @@ photos (one London continuum, 40 training photos, dlib-resnet, 2 epochs; skips w
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from argparse import Namespace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import norm
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "real_photos.py"
+from tests.integration.conftest import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("real_photos_bench", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("real_photos")
 
 
 LEVELS = np.linspace(0, 1, 21)

@@ -5,25 +5,21 @@ never waited on."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import multiprocessing
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "scale.py"
+from tests.integration.conftest import BENCHMARKS, load_benchmark
+
+SCRIPT = BENCHMARKS / "scale.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("scale_bench", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("scale")
 
 
 @pytest.mark.parametrize(
