@@ -8,17 +8,34 @@ from pathlib import Path
 
 import pytest
 
-from facepsych.runtime import THREADS_ENV, apply_threads
+from facepsych.runtime import THREADS_ENV, apply_threads, available_cores
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+MAX_TEST_WORKERS = 8
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """``-n auto`` (the default in pyproject): one test process per core this process may use,
+    at most :data:`MAX_TEST_WORKERS` (each holds its own torch, ~0.5 GB)."""
+    return min(available_cores(), MAX_TEST_WORKERS)
+
+
 def pytest_configure(config) -> None:
     """One torch thread per process unless ``FACEPSYCH_THREADS`` says otherwise: the tensors here
-    are tiny, and on a shared 2-core machine one intra-op thread ran small passes 3–20× faster
-    than torch's default. The variable is inherited by process-pool and Ray workers."""
+    are tiny, the suite runs one process per core, and on a shared 2-core machine one intra-op
+    thread ran small passes 3–20× faster than torch's default. The variable is inherited by
+    process-pool and Ray workers."""
     os.environ.setdefault(THREADS_ENV, "1")
     apply_threads()
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Tests on the local Ray share one test process (``--dist loadgroup``), so Ray starts once."""
+    for item in items:
+        if "local_ray" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("ray"))
 
 
 @pytest.fixture(autouse=True)
