@@ -20,6 +20,12 @@ pre-training task (identity → face, objects → object).
   face − object ± 1.96 √(se_o² + se_f²); on raw values and on gains.
 - A series PSE that :func:`facepsych.psychophysics.usable_pse` rejects (e.g. on a bound of its
   range) is no PSE: PSE, slope and their gains are left empty (NaN).
+- A series fit whose σ sits on its floor (:func:`facepsych.psychophysics.sigma_on_floor`: the
+  curve is steeper than the fit can express) has a slope that is only a lower bound:
+  ``slope_bound = "lower"``, interval [slope, ∞). Its gain is then a bound as well: net on the
+  floor, gain ≥ slope − twin slope with interval [slope − twin_hi, ∞) (``"lower"``); twin on the
+  floor, gain ≤ net slope − twin slope with interval (−∞, net_hi − twin slope] (``"upper"``);
+  both on it, no gain (NaN, ``"both"``). Bounded slopes are left out of the object-vs-face means.
 - Human-likeness ranking: z = (PSE_series − PSE_h) / SD_h, sorted by |z|, with ΔPSE and, where
   the humans have trial data, the per-stimulus agreement (r with its ceiling, Cohen's κ with its
   chance expectation) from the series rows of ``comparison.csv``.
@@ -34,7 +40,14 @@ import pandas as pd
 
 from facepsych.errors import FacepsychError
 from facepsych.experiment.summary import response_spans, series_labels
-from facepsych.psychophysics import Interval, diff_ci, mean_ci, parse_flags, usable_pse
+from facepsych.psychophysics import (
+    Interval,
+    diff_ci,
+    mean_ci,
+    parse_flags,
+    sigma_on_floor,
+    usable_pse,
+)
 
 Z95 = 1.959963984540054
 NET_KEYS = ("model", "arch", "weights", "variant")
@@ -107,6 +120,20 @@ def _gain(v: float, lo: float, hi: float, tv: float, tlo: float, thi: float):
     return g, g - Z95 * se, g + Z95 * se
 
 
+def _slope_gain(v: dict[str, Any], t: dict[str, Any]) -> tuple[float, float, float, str]:
+    """Net − twin slope with its interval and bound kind (see the module docstring)."""
+    net_floor, twin_floor = bool(v["slope_bound"]), bool(t["slope_bound"])
+    g = v["slope"] - t["slope"]
+    if net_floor and twin_floor:
+        return np.nan, np.nan, np.nan, "both"
+    if net_floor:
+        return g, v["slope"] - t["slope_hi"], np.inf, "lower"
+    if twin_floor:
+        return g, -np.inf, v["slope_hi"] - t["slope"], "upper"
+    return (*_gain(v["slope"], v["slope_lo"], v["slope_hi"], t["slope"], t["slope_lo"],
+                   t["slope_hi"]), "")  # fmt: skip
+
+
 def net_table(
     cells: list[dict[str, Any]],
     predictions: pd.DataFrame,
@@ -138,9 +165,12 @@ def net_table(
             fit = fit[fit[k].astype(str) == str(n[k])] if len(fit) else fit
         for col in ("pse", "pse_lo", "pse_hi", "slope", "slope_lo", "slope_hi", "p_min", "p_max"):
             v[col] = float(fit[col].iloc[0]) if len(fit) and col in fit else np.nan
+        v["slope_bound"] = ""
         if len(fit) and not usable_pse(fit.iloc[0].to_dict()):  # e.g. PSE on a bound: no PSE
             v.update(dict.fromkeys(("pse", "pse_lo", "pse_hi", "slope", "slope_lo", "slope_hi"),
                                    np.nan))  # fmt: skip
+        elif len(fit) and sigma_on_floor(fit.iloc[0].to_dict()) and np.isfinite(v["slope"]):
+            v.update(slope_lo=v["slope"], slope_hi=np.inf, slope_bound="lower")
         v["reaches_asymptotes"] = (
             bool(str(fit["reaches_asymptotes"].iloc[0]).lower() in ("true", "1"))
             if len(fit) and "reaches_asymptotes" in fit
@@ -174,13 +204,17 @@ def net_table(
         for m, _ in MEASURES:
             for suffix in ("", "_lo", "_hi"):
                 row[f"twin_{m}{suffix}"] = values[t][f"{m}{suffix}"] if t else np.nan
+        row["twin_slope_bound"] = values[t]["slope_bound"] if t else ""
+        row["gain_slope_bound"] = ""
         if t:
-            iv = diff_ci(values[t]["_spans"], v["_spans"])
+            tv = values[t]
+            iv = diff_ci(tv["_spans"], v["_spans"])
             row.update(gain_span=iv.mean, gain_span_lo=iv.lo, gain_span_hi=iv.hi)
-            for m in ("pse", "slope"):
-                tv = values[t]
-                g = _gain(v[m], v[f"{m}_lo"], v[f"{m}_hi"], tv[m], tv[f"{m}_lo"], tv[f"{m}_hi"])
-                row.update({f"gain_{m}": g[0], f"gain_{m}_lo": g[1], f"gain_{m}_hi": g[2]})
+            g = _gain(v["pse"], v["pse_lo"], v["pse_hi"], tv["pse"], tv["pse_lo"], tv["pse_hi"])
+            row.update(gain_pse=g[0], gain_pse_lo=g[1], gain_pse_hi=g[2])
+            g = _slope_gain(v, tv)
+            row.update(gain_slope=g[0], gain_slope_lo=g[1], gain_slope_hi=g[2],
+                       gain_slope_bound=g[3])  # fmt: skip
         else:
             for m, _ in MEASURES:
                 row.update({f"gain_{m}": np.nan, f"gain_{m}_lo": np.nan, f"gain_{m}_hi": np.nan})
@@ -208,9 +242,13 @@ def domain_contrast(nets: pd.DataFrame) -> pd.DataFrame:
         for m, name in MEASURES:
             col = f"{prefix}{m}"
             out: dict[str, Any] = {"measure": name, "kind": kind}
-            means, ses = {}, {}
+            means, ses, bounded = {}, {}, []
             for d in DOMAINS:
                 g = nets[(nets["domain"] == d) & np.isfinite(nets[col].astype(float))]
+                if f"{col}_bound" in g:
+                    on_bound = g[f"{col}_bound"].fillna("").astype(str) != ""
+                    bounded += list(g.loc[on_bound, "net"])
+                    g = g[~on_bound]
                 k = len(g)
                 se = [_se(lo, hi) for lo, hi in zip(g[f"{col}_lo"], g[f"{col}_hi"], strict=True)]
                 means[d] = float(g[col].mean()) if k else np.nan
@@ -220,6 +258,13 @@ def domain_contrast(nets: pd.DataFrame) -> pd.DataFrame:
             half = Z95 * np.hypot(ses["face"], ses["object"])
             out.update(diff=diff, diff_lo=diff - half, diff_hi=diff + half)
             out["verdict"] = _verdict(diff, out["diff_lo"], out["diff_hi"])
+            if bounded:
+                names = ", ".join(bounded)
+                out["verdict"] = (
+                    f"not measurable: σ on its floor for {names} (only a bound on the slope)"
+                    if not np.isfinite(diff)
+                    else f"{out['verdict']}; left out, σ on its floor: {names}"
+                )
             rows.append(out)
     return pd.DataFrame(rows)
 
@@ -265,6 +310,10 @@ def series_ranking(
     s["series"] = series_labels(s)
     bad = ~s.apply(lambda r: usable_pse(r.to_dict()), axis=1).astype(bool)
     s.loc[bad, ["pse", "pse_lo", "pse_hi", "slope", "slope_lo", "slope_hi"]] = np.nan
+    floor = ~bad & s.apply(lambda r: sigma_on_floor(r.to_dict()), axis=1).astype(bool)
+    s["slope_bound"] = np.where(floor, "lower", "")
+    s.loc[floor, "slope_lo"] = s.loc[floor, "slope"]
+    s.loc[floor, "slope_hi"] = np.inf
     s["pse_z"] = (s["pse"].astype(float) - human_pse) / human_sd
     s["abs_z"] = s["pse_z"].abs().fillna(np.inf)
     cmp_cols = ["delta_pse", "delta_pse_lo", "delta_pse_hi", "stimulus_r", "stimulus_r_lo",

@@ -30,7 +30,13 @@ from facepsych.psychophysics.humans import (
     load_human_trials,
     spearman_brown,
 )
-from facepsych.psychophysics.responses import FitSettings, fit_responses, usable_fit, usable_pse
+from facepsych.psychophysics.responses import (
+    FitSettings,
+    fit_responses,
+    sigma_on_floor,
+    usable_fit,
+    usable_pse,
+)
 from facepsych.psychophysics.result import FitFlag, parse_flags
 from facepsych.psychophysics.series import fit_series, series_table
 from facepsych.psychophysics.stats import Interval, diff_ci, mean_ci
@@ -74,6 +80,7 @@ __all__ = [
     "slope_at_pse",
     "spearman_brown",
     "stimulus_agreement",
+    "sigma_on_floor",
     "usable_fit",
     "usable_pse",
     "x_at_f",

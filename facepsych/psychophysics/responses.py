@@ -150,21 +150,33 @@ def _flags_and_pse(fit) -> tuple[frozenset[FitFlag], float]:
 STEEP_SIGMA = 1.0
 
 
+def sigma_on_floor(fit: PsychometricFit | Mapping) -> bool:
+    """σ on the lower bound of its range (flag ``sigma_at_bound`` with σ ≤ :data:`STEEP_SIGMA`):
+    the curve is steeper than the fit can express, so its slope is only a lower bound."""
+    flags, _ = _flags_and_pse(fit)
+    if FitFlag.sigma_at_bound not in flags:
+        return False
+    sigma = fit.sigma if isinstance(fit, PsychometricFit) else fit.get("sigma")
+    try:
+        sigma = float(sigma)
+    except (TypeError, ValueError):
+        return False
+    return bool(np.isfinite(sigma) and sigma <= STEEP_SIGMA)
+
+
 def usable_pse(fit: PsychometricFit | Mapping) -> bool:
     """A finite PSE and no flag other than guess/lapse at its bound, or σ at the *lower* end of
     its range (a fit or a fits.csv row).
 
     A curve steeper than the σ floor (the companion's 0.1) still crosses 50% at a well-located
     PSE — 25 of the companion's 40 human subjects sit on that floor — so σ on its lower bound
-    leaves the PSE usable (the slope is then a lower bound); σ on its upper bound is a flat
-    curve, whose PSE means nothing.
+    leaves the PSE usable (the slope is then a lower bound, :func:`sigma_on_floor`); σ on its
+    upper bound is a flat curve, whose PSE means nothing.
     """
     flags, pse = _flags_and_pse(fit)
     tolerated = PSE_TOLERATES
-    if FitFlag.sigma_at_bound in flags:
-        sigma = fit.sigma if isinstance(fit, PsychometricFit) else fit.get("sigma")
-        if sigma is not None and np.isfinite(float(sigma)) and float(sigma) <= STEEP_SIGMA:
-            tolerated = tolerated | {FitFlag.sigma_at_bound}
+    if sigma_on_floor(fit):
+        tolerated = tolerated | {FitFlag.sigma_at_bound}
     return bool(np.isfinite(pse)) and flags <= tolerated
 
 

@@ -267,26 +267,44 @@ def _attention_table(att: pd.DataFrame) -> str:
     )
 
 
-def _ci(v: Any, lo: Any, hi: Any, digits: int = 2) -> str:
-    """``m [lo, hi]`` (``–`` when not measurable; no interval when it has no finite ends)."""
+def _ci_parts(v: Any, lo: Any, hi: Any, digits: int = 2, bound: Any = "") -> tuple[str, str]:
+    """(value, interval) texts: ``m``, ``[lo, hi]``; a one-sided bound reads ``≥ m``,
+    ``[lo, ∞)`` (``lower``) or ``≤ m``, ``(−∞, hi]`` (``upper``); ``both``: no value."""
+    bound = bound if isinstance(bound, str) else ""
+    if bound == "both":
+        return "–", "both σ on the floor"
     try:
         v, lo, hi = float(v), float(lo), float(hi)
     except (TypeError, ValueError):
-        return "–"
+        return "–", ""
     if not np.isfinite(v):
-        return "–"
+        return "–", ""
+    if bound == "lower" and np.isfinite(lo):
+        return f"≥ {v:.{digits}f}", f"[{lo:.{digits}f}, ∞)"
+    if bound == "upper" and np.isfinite(hi):
+        return f"≤ {v:.{digits}f}", f"(−∞, {hi:.{digits}f}]"
     if not (np.isfinite(lo) and np.isfinite(hi)):
-        return f"{v:.{digits}f}"
-    return f"{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+        return f"{v:.{digits}f}", ""
+    return f"{v:.{digits}f}", f"[{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
-def _ci2(v: Any, lo: Any, hi: Any, digits: int = 2) -> str:
+def _ci(v: Any, lo: Any, hi: Any, digits: int = 2, bound: Any = "") -> str:
+    """``m [lo, hi]`` (``–`` when not measurable; no interval when it has no finite ends; a
+    one-sided bound as in :func:`_ci_parts`)."""
+    return " ".join(t for t in _ci_parts(v, lo, hi, digits, bound) if t)
+
+
+def _ci2(v: Any, lo: Any, hi: Any, digits: int = 2, bound: Any = "") -> str:
     """:func:`_ci` on two lines: the value, then its interval in small print."""
-    text = _ci(v, lo, hi, digits)
-    if " [" not in text:
-        return text
-    m, iv = text.split(" ", 1)
-    return f"{m}<br><span class='ci'>{iv}</span>"
+    m, iv = _ci_parts(v, lo, hi, digits, bound)
+    return f"{m}<br><span class='ci'>{iv}</span>" if iv else m
+
+
+SLOPE_BOUND_NOTE = (
+    "≥ slope: the series fit's σ sits on its floor (the curve is steeper than the fit can "
+    "express), so the slope is only a lower bound, [slope, ∞); a gain with such a slope is a "
+    "bound too (≥ against a floor net, ≤ against a floor twin; none when both are on the floor)."
+)
 
 
 def _net_html(nets: pd.DataFrame) -> str:
@@ -314,7 +332,8 @@ def _net_html(nets: pd.DataFrame) -> str:
                 continue
             for m, d in (("span", 2), ("pse", 3), ("slope", 2)):
                 c = f"{prefix}{m}"
-                cells.append(f"<td>{_ci2(r[c], r[f'{c}_lo'], r[f'{c}_hi'], d)}</td>")
+                text = _ci2(r[c], r[f"{c}_lo"], r[f"{c}_hi"], d, r.get(f"{c}_bound", ""))
+                cells.append(f"<td>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table class='answer'>{head}{''.join(body)}</table>"
 
@@ -358,7 +377,7 @@ def _ranking_html(rank: pd.DataFrame) -> str:
             str(r["rank"]), html.escape(str(r["series"])),
             _ci(r["pse"], r["pse_lo"], r["pse_hi"], 3), _fmt(r["pse_z"], 2),
             _ci(r.get("delta_pse"), r.get("delta_pse_lo"), r.get("delta_pse_hi"), 3),
-            _ci(r["slope"], r["slope_lo"], r["slope_hi"], 2),
+            _ci(r["slope"], r["slope_lo"], r["slope_hi"], 2, r.get("slope_bound", "")),
         ]  # fmt: skip
         if has_agreement:
             cells += [
@@ -444,6 +463,9 @@ def build_report(run_dir: str | Path) -> Path:
             "continua within seeds (– : no usable PSE, e.g. on a bound). Gain CIs: Welch for "
             "span, √(se²+se²) of the two bootstrap CIs for PSE and slope.</p>",
         ]
+        bounds = [c for c in ("slope_bound", "twin_slope_bound") if c in nets]
+        if any(nets[c].fillna("").astype(str).ne("").any() for c in bounds):
+            parts.append(f"<p class='muted small'>{html.escape(SLOPE_BOUND_NOTE)}</p>")
         notes = asymptote_notes(series, g_max, l_max)
         if notes:
             parts.append(

@@ -104,3 +104,49 @@ def test_a_series_without_usable_pse_has_no_z_and_no_delta_pse(tables):
     assert rank["rank"].iloc[-1] == face["rank"]  # ranked last
     obj = rank.loc["mobilenet_v2 · imagenet"]
     assert obj["delta_pse"] == pytest.approx(0.40 - 0.514, abs=2e-3)
+
+
+def _on_floor(series: pd.DataFrame, weights: str) -> pd.DataFrame:
+    """``series`` with the fits of ``weights`` on the σ floor of the companion fit."""
+    s = series.copy()
+    at = s["weights"] == weights
+    floor_slope = 0.96 / (0.1 * np.sqrt(2 * np.pi))
+    s.loc[at, ["sigma", "slope", "slope_lo", "slope_hi"]] = [0.1, floor_slope, floor_slope,
+                                                             floor_slope]  # fmt: skip
+    s.loc[at, "flags"] = "sigma_at_bound"
+    return s
+
+
+def test_a_slope_on_the_sigma_floor_is_a_lower_bound_and_so_is_its_gain(tables):
+    preds, series, _ = tables
+    s = _on_floor(_on_floor(series, "imagenet"), "dlib")
+    nets = net_table(sf.cells(), preds, s).set_index("net")
+    for name in ("mobilenet_v2 · imagenet", "dlib-resnet · dlib"):
+        r = nets.loc[name]
+        assert r["slope_bound"] == "lower" and r["twin_slope_bound"] == ""
+        assert r["slope_lo"] == r["slope"] and r["slope_hi"] == np.inf
+        assert np.isfinite(r["pse"])  # the PSE stays usable
+        assert r["gain_slope_bound"] == "lower"
+        assert r["gain_slope"] == pytest.approx(r["slope"] - r["twin_slope"])
+        assert r["gain_slope_lo"] == pytest.approx(r["slope"] - r["twin_slope_hi"])
+        assert r["gain_slope_hi"] == np.inf
+    c = domain_contrast(nets.reset_index()).set_index(["measure", "kind"])
+    for kind in ("raw", "gain"):
+        row = c.loc[("slope", kind)]
+        assert np.isnan(row["diff"]) and row["verdict"].startswith("not measurable: σ on its floor")
+    assert c.loc[("PSE", "raw"), "verdict"] == "face nets reliably higher"
+    rank = series_ranking(s, pd.DataFrame(), 0.514, 0.092).set_index("series")
+    assert rank.loc["dlib-resnet · dlib", "slope_bound"] == "lower"
+    assert rank.loc["dlib-resnet · random", "slope_bound"] == ""
+
+
+def test_a_twin_on_the_floor_bounds_the_gain_from_above_and_both_give_none(tables):
+    preds, series, _ = tables
+    nets = net_table(sf.cells(), preds, _on_floor(series, "random")).set_index("net")
+    r = nets.loc["dlib-resnet · dlib"]
+    assert r["twin_slope_bound"] == "lower" and r["gain_slope_bound"] == "upper"
+    assert r["gain_slope_lo"] == -np.inf
+    assert r["gain_slope_hi"] == pytest.approx(r["slope_hi"] - r["twin_slope"])
+    both = _on_floor(_on_floor(series, "random"), "dlib")
+    r = net_table(sf.cells(), preds, both).set_index("net").loc["dlib-resnet · dlib"]
+    assert r["gain_slope_bound"] == "both" and np.isnan(r["gain_slope"])

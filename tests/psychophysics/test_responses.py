@@ -101,14 +101,16 @@ def test_fit_settings_round_trip():
 
 
 def test_a_curve_steeper_than_the_sigma_floor_keeps_its_pse():
-    from facepsych.psychophysics import FitSettings, fit_responses, usable_pse
+    from facepsych.psychophysics import FitSettings, fit_responses, sigma_on_floor, usable_pse
 
     levels = np.linspace(0, 1, 21)
     steep = np.where(levels < 0.42, 0.0, 1.0)  # a step between 0.40 and 0.45
     fit = fit_responses(levels, steep, FitSettings(bootstrap=0))
     assert "sigma_at_bound" in {str(f) for f in fit.flags} and fit.sigma == pytest.approx(0.1)
-    assert usable_pse(fit) and 0.35 < fit.pse < 0.5
+    assert usable_pse(fit) and 0.35 < fit.pse < 0.5 and sigma_on_floor(fit)
     row = {"flags": "sigma_at_bound", "pse": fit.pse, "sigma": 0.1}
-    assert usable_pse(row)
+    assert usable_pse(row) and sigma_on_floor(row)
     flat = {"flags": "sigma_at_bound", "pse": 0.5, "sigma": 100.0}  # a flat curve
-    assert not usable_pse(flat)
+    assert not usable_pse(flat) and not sigma_on_floor(flat)
+    assert not sigma_on_floor({"flags": "", "pse": 0.5, "sigma": 0.1})
+    assert not sigma_on_floor({"flags": "sigma_at_bound", "pse": 0.5, "sigma": None})

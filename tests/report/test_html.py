@@ -64,3 +64,13 @@ def test_first_screen_is_the_figure_and_the_net_table_before_any_details(tmp_pat
     assert "needs human trial data" in page  # published reference: no per-stimulus agreement
     assert "No package ships an ImageNet-trained and a face-trained net" in page
     assert (tmp_path / "figures" / "net_curves.png").is_file()
+
+
+def test_bounds_read_as_one_sided_intervals():
+    from facepsych.report.html import _ci, _ci2
+
+    assert _ci(3.989, 3.989, np.inf, 2, "lower") == "≥ 3.99 [3.99, ∞)"
+    assert _ci(-1.5, -np.inf, -0.25, 2, "upper") == "≤ -1.50 (−∞, -0.25]"
+    both = _ci2(np.nan, np.nan, np.nan, 2, "both")
+    assert both == "–<br><span class='ci'>both σ on the floor</span>"
+    assert _ci(0.5, 0.4, 0.6, 1) == "0.5 [0.4, 0.6]" and _ci(0.5, np.nan, np.nan) == "0.50"
