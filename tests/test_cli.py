@@ -9,17 +9,7 @@ import pytest
 import torch
 import torchvision
 
-from facepsych.cli import main
-
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from tests.cli_run import run
 
 
 def test_help_lists_the_commands(capsys):

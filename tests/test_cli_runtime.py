@@ -12,21 +12,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from facepsych.cli import main
 from facepsych.runtime import THREADS_ENV
+from tests.cli_run import run
 
 ROOT = Path(__file__).resolve().parents[1]
 NO_GPU = "device 'cuda' asked for, but no CUDA GPU is available here"
-
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_global_threads_are_applied_and_hold_for_one_command_only(tmp_path, capsys):

@@ -55,3 +55,18 @@ def span_of(kind: str, pse: float | None) -> float:
 
 FIT = {"method": "lsq", "function": "cumnorm", "guess": [0.0, 0.05], "lapse": [0.0, 0.05],
        "bootstrap": 200}  # fmt: skip
+
+
+def attention_rows(rng) -> pd.DataFrame:
+    """attention.csv rows: alexnet and fe-alexnet × 2 seeds × 3 frames, random metrics."""
+    rows = []
+    for model, variant in (("alexnet", "plain"), ("fe-alexnet", "pool5-r16")):
+        for seed in (0, 1):
+            for step, image in ((0, "a.png"), (4, "b.png"), (8, "c.png")):
+                rows.append({
+                    "cell_id": f"{model}-{seed}", "model": model, "weights": "imagenet",
+                    "variant": variant, "seed": seed, "continuum": "id1", "condition": "full",
+                    "step": step, "image": image,
+                    **{m: rng.normal() for m in ("nss", "cc", "sim", "kl_div", "auc_judd")},
+                })  # fmt: skip
+    return pd.DataFrame(rows)

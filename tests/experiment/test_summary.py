@@ -20,6 +20,7 @@ from facepsych.experiment.summary import (
     valence_accuracy,
 )
 from facepsych.psychophysics import PUBLISHED_REFERENCE, diff_ci
+from tests.experiment.studyfixtures import attention_rows
 
 
 def test_reference_band_has_the_published_pse_and_slope():
@@ -202,22 +203,8 @@ def test_caveat_only_for_backbones_below_twice_chance():
     assert pretrain_caveats({}) == [] and pretrain_caveats(None) == []
 
 
-def _att(rng) -> pd.DataFrame:
-    rows = []
-    for model, variant in (("alexnet", "plain"), ("fe-alexnet", "pool5-r16")):
-        for seed in (0, 1):
-            for step, image in ((0, "a.png"), (4, "b.png"), (8, "c.png")):
-                rows.append({
-                    "cell_id": f"{model}-{seed}", "model": model, "weights": "imagenet",
-                    "variant": variant, "seed": seed, "continuum": "id1", "condition": "full",
-                    "step": step, "image": image,
-                    **{m: rng.normal() for m in ("nss", "cc", "sim", "kl_div", "auc_judd")},
-                })  # fmt: skip
-    return pd.DataFrame(rows)
-
-
 def test_attention_summary_averages_seeds_then_gives_a_t_interval_over_images():
-    att = _att(np.random.default_rng(3))
+    att = attention_rows(np.random.default_rng(3))
     out = attention_summary(att)
     assert out["series"].tolist() == ["alexnet · imagenet", "fe-alexnet · imagenet · pool5-r16"]
     assert out["n_images"].tolist() == [3, 3]

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from facepsych.cli import main
 from facepsych.psychophysics import psi
+from tests.cli_run import run
 
 from .conftest import simulate_trials
 
@@ -16,16 +16,6 @@ REQUIRED = (
     "deviance,r2,rmse,n_levels,fit_ok,reason"
 ).split(",")
 X21 = np.round(np.linspace(0, 1, 21), 2)
-
-
-def run(argv, capsys):
-    code = 0
-    try:
-        main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture()

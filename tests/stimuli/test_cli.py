@@ -6,19 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facepsych.cli import main
 from facepsych.stimuli import load_continuum, write_landmarks
+from tests.cli_run import run
 from tests.stimuli.faces import ibug_face, textured_image
-
-
-def run(argv, capsys):
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture
