@@ -227,10 +227,16 @@ def resolve_valence(spec: str | Mapping | ValenceMap) -> ValenceMap:
             raise FacepsychError(f"valence map file not found: {path}")
         import yaml
 
+        from facepsych.safeyaml import YamlDocumentError, read_yaml
+
         try:
-            data = yaml.safe_load(path.read_text())
+            data = read_yaml(path.read_text(encoding="utf-8"))
+        except YamlDocumentError as exc:
+            raise FacepsychError(f"{path}: not a usable valence map: {exc}") from None
         except yaml.YAMLError as exc:
             raise FacepsychError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+        except UnicodeDecodeError:
+            raise FacepsychError(f"{path}: not a text file") from None
         if not isinstance(data, Mapping):
             raise FacepsychError(f"{path}: expected a mapping with 'positive' and 'negative' lists")
         data = dict(data)

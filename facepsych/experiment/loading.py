@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from facepsych.errors import FacepsychError
 from facepsych.experiment.config import ExperimentConfig, _as_list
 from facepsych.models.sources import WeightSource, parse_weights
+from facepsych.safeyaml import YamlDocumentError, read_yaml
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -274,78 +275,6 @@ def config_from_dict(
     return _absolutise(cfg, base)
 
 
-#: The most nodes a config may hold once its aliases are expanded (a real study has hundreds).
-MAX_YAML_NODES = 100_000
-
-
-class _ConfigLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses duplicate keys (naming the line) and documents whose
-    aliases expand past :data:`MAX_YAML_NODES` nodes ("billion laughs") or into themselves."""
-
-    def construct_mapping(self, node, deep=False):  # noqa: D102
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[Any, int] = {}
-            for key_node, _ in node.value:
-                if not isinstance(key_node, yaml.ScalarNode):
-                    continue
-                key = self.construct_object(key_node)
-                line = key_node.start_mark.line + 1
-                if key in seen:
-                    raise _ConfigYamlError(
-                        f"duplicate key {key!r} (line {line}; first at line {seen[key]})"
-                    )
-                seen[key] = line
-        return super().construct_mapping(node, deep=deep)
-
-
-class _ConfigYamlError(Exception):
-    """A problem of the YAML document itself (not of the config it describes)."""
-
-
-def _expanded_size(root: yaml.Node | None, limit: int) -> int:
-    """The number of nodes of ``root`` with every alias expanded, stopping past ``limit``;
-    shared nodes are counted once per use (memoised, so the walk is linear in the document)."""
-    sizes: dict[int, int] = {}
-    active: set[int] = set()
-
-    def size(node: yaml.Node) -> int:
-        key = id(node)
-        if key in sizes:
-            return sizes[key]
-        if key in active:
-            raise _ConfigYamlError("an alias refers to the node that contains it")
-        active.add(key)
-        if isinstance(node, yaml.SequenceNode):
-            total = 1 + sum(size(child) for child in node.value)
-        elif isinstance(node, yaml.MappingNode):
-            total = 1 + sum(size(k) + size(v) for k, v in node.value)
-        else:
-            total = 1
-        active.discard(key)
-        if total > limit:
-            raise _ConfigYamlError(
-                f"its aliases expand to more than {limit} values; a config is far smaller "
-                "(nested aliases?)"
-            )
-        sizes[key] = total
-        return total
-
-    return 0 if root is None else size(root)
-
-
-def read_yaml(text: str, limit: int = MAX_YAML_NODES) -> Any:
-    """Parse one YAML document safely: plain data only (``SafeLoader``), no duplicate keys, at
-    most ``limit`` nodes after alias expansion. Raises ``yaml.YAMLError`` for syntax and
-    :class:`_ConfigYamlError` for the rest."""
-    loader = _ConfigLoader(text)
-    try:
-        node = loader.get_single_node()
-        _expanded_size(node, limit)
-        return None if node is None else loader.construct_document(node)
-    finally:
-        loader.dispose()
-
-
 def load_config(path: str | Path) -> ExperimentConfig:
     """Read, validate and resolve a YAML study config (see the module docstring)."""
     path = Path(path)
@@ -355,7 +284,7 @@ def load_config(path: str | Path) -> ExperimentConfig:
         raise FacepsychError(f"config file not found: {path}")
     try:
         raw = read_yaml(path.read_text(encoding="utf-8"))
-    except _ConfigYamlError as exc:
+    except YamlDocumentError as exc:
         raise FacepsychError(f"{path}: not a usable config: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

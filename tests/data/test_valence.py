@@ -83,6 +83,31 @@ def test_mapping_errors_are_one_line(tmp_path):
         resolve_valence("valence:1.5")
 
 
+def test_a_hostile_or_broken_map_file_is_one_line(tmp_path):
+    import time
+
+    laughs = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for i in range(1, 9):
+        prev = chr(ord("a") + i - 1)
+        laughs.append(f"{chr(ord('a') + i)}: &{chr(ord('a') + i)} [{', '.join([f'*{prev}'] * 9)}]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join([*laughs, "positive: *i", "negative: [sad]"]) + "\n")
+    start = time.perf_counter()
+    with pytest.raises(FacepsychError, match=r"bomb.yaml: not a usable valence map: its aliases"):
+        resolve_valence(str(bomb))
+    assert time.perf_counter() - start < 1.0
+    dup = tmp_path / "dup.yaml"
+    dup.write_text("positive: [happy]\nnegative: [sad]\npositive: [smile]\n")
+    with pytest.raises(
+        FacepsychError, match=r"duplicate key 'positive' \(line 3; first at line 1\)"
+    ):
+        resolve_valence(str(dup))
+    binary = tmp_path / "map.yaml"
+    binary.write_bytes(b"\xff\xfe\x00positive")
+    with pytest.raises(FacepsychError, match=r"map.yaml: not a text file"):
+        resolve_valence(str(binary))
+
+
 def test_every_canonical_emotion_is_known_to_default():
     vmap = resolve_valence("default")
     for e in EMOTIONS:

@@ -7,7 +7,7 @@ import pytest
 
 from facepsych.errors import FacepsychError
 from facepsych.experiment import config_from_dict, load_config
-from facepsych.experiment.loading import MAX_YAML_NODES, read_yaml
+from facepsych.safeyaml import MAX_YAML_NODES, read_yaml
 
 
 def _raw(weights, **over):
@@ -81,7 +81,7 @@ def test_nested_aliases_are_refused_at_once(tmp_path, depth, section):
     assert time.perf_counter() - t < 5
     assert str(exc.value) == (
         f"{f}: not a usable config: its aliases expand to more than {MAX_YAML_NODES} values; "
-        "a config is far smaller (nested aliases?)"
+        "a config or map is far smaller (nested aliases?)"
     )
 
 
