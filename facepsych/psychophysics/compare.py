@@ -2,9 +2,12 @@
 
 For a model curve (P(positive) per level) fitted like the humans' (same function):
 
-* ΔPSE = PSE_model − mean_h (human mean PSE); 95 % CI by bootstrap over human subjects (and over
-  the model's own bootstrap PSEs when it has them); with the published reference instead,
-  ΔPSE ± t₀.₉₇₅,N−1 · SE.
+* ΔPSE = PSE_model − mean_h (human mean PSE); 95 % CI from both sides' uncertainty. With human
+  data and the model's own bootstrap PSEs: percentiles of PSE* − mean_h* (bootstrap over
+  subjects). Otherwise the two one-sided half-widths are combined in quadrature, side by side:
+  lo = ΔPSE − √((PSE − PSE_lo)² + h_lo²), hi = ΔPSE + √((PSE_hi − PSE)² + h_hi²), with the
+  model's interval [PSE_lo, PSE_hi] (none: 0) and the human mean's (the published reference:
+  h = t₀.₉₇₅,N−1 · SE; data: from the subject bootstrap of mean_h).
 * slope ratio = slope_model / mean of the human subjects' slopes (dψ/dx at the PSE); also
   ``slope_ratio_pooled`` against the slope of the pooled human curve, which is shallower when
   the subjects' PSEs differ (with the published reference: its group slope, 4.19).
@@ -43,6 +46,14 @@ def _unfittable(humans, reason: str, method: str, function: str) -> dict:
         human_kind=kind, model_fit_ok=False, model_reason=reason, method=method, function=function
     )
     return out
+
+
+def _delta_interval(fit, dpse: float, h_lo: float, h_hi: float) -> tuple[float, float]:
+    """ΔPSE's interval from the model's PSE interval and the human mean's half-widths (h_lo:
+    how far the human mean may be higher, h_hi: lower), side by side in quadrature."""
+    m_lo = fit.pse - fit.pse_lo if np.isfinite(fit.pse_lo) else 0.0
+    m_hi = fit.pse_hi - fit.pse if np.isfinite(fit.pse_hi) else 0.0
+    return float(dpse - math.hypot(m_lo, h_lo)), float(dpse + math.hypot(m_hi, h_hi))
 
 
 def compare_to_humans(
@@ -104,7 +115,7 @@ def compare_to_humans(
         slope_h = humans.slope
         dpse = fit.pse - mean_h
         half = stats.t.ppf(1 - alpha / 2, n - 1) * se
-        lo, hi = dpse - half, dpse + half
+        lo, hi = _delta_interval(fit, dpse, half, half)
         rmse = curve_r = ceiling_r = dpse_ceiling = pooled_slope = math.nan
         out["human_source"] = humans.source
     else:
@@ -121,15 +132,13 @@ def compare_to_humans(
         dpse = fit.pse - mean_h
         B = max(int(bootstrap), 200)
         means = pses[rng.integers(0, n, size=(B, n))].mean(axis=1)
-        model_b = (
-            fit.boot[rng.integers(0, len(fit.boot), size=B), 0]
-            if fit.boot is not None and len(fit.boot)
-            else fit.pse
-        )
-        lo, hi = (
-            float(v)
-            for v in np.percentile(model_b - means, [100 * alpha / 2, 100 * (1 - alpha / 2)])
-        )
+        q = [100 * alpha / 2, 100 * (1 - alpha / 2)]
+        if fit.boot is not None and len(fit.boot):
+            model_b = fit.boot[rng.integers(0, len(fit.boot), size=B), 0]
+            lo, hi = (float(v) for v in np.percentile(model_b - means, q))
+        else:
+            m_lo, m_hi = np.percentile(means, q)
+            lo, hi = _delta_interval(fit, dpse, m_hi - mean_h, mean_h - m_lo)
         curve = humans.mean_curve
         inside = (x >= curve["level"].min() - 1e-9) & (x <= curve["level"].max() + 1e-9)
         if inside.sum() >= 2:

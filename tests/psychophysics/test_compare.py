@@ -9,7 +9,14 @@ import pytest
 from scipy import stats
 
 from facepsych.errors import FacepsychError
-from facepsych.psychophysics import PUBLISHED_REFERENCE, compare_to_humans, fit_humans, psi
+from facepsych.psychophysics import (
+    PUBLISHED_REFERENCE,
+    PsychometricFit,
+    compare_to_humans,
+    fit_humans,
+    fit_psychometric,
+    psi,
+)
 
 from .conftest import simulate_trials
 
@@ -82,3 +89,20 @@ def test_mismatched_lengths():
         FacepsychError, match=r"^model levels and P\(positive\) differ in length \(21 vs 3\)$"
     ):
         compare_to_humans(X21, [0.1, 0.5, 0.9], PUBLISHED_REFERENCE)
+
+
+def test_delta_pse_interval_holds_the_models_own_uncertainty(humans):
+    """A model fit given with an asymmetric PSE interval and no bootstrap draws (a series row read
+    back from fits.csv): each side of ΔPSE's interval is that side of the model's and the human
+    mean's half-width in quadrature, never narrower than the model's own interval."""
+    fit = fit_psychometric(X21, p=psi(X21, 0.6, 0.08), method="lsq", bootstrap=0)
+    fit = PsychometricFit.from_dict({**fit.as_dict(), "pse_lo": 0.40, "pse_hi": 0.75})
+    assert fit.boot is None
+    ref = compare_to_humans(X21, psi(X21, 0.6, 0.08), PUBLISHED_REFERENCE, model_fit=fit)
+    h = stats.t.ppf(0.975, 39) * PUBLISHED_REFERENCE.pse_se
+    d = fit.pse - 0.514
+    assert ref["delta_pse_lo"] == pytest.approx(d - math.hypot(fit.pse - 0.40, h))
+    assert ref["delta_pse_hi"] == pytest.approx(d + math.hypot(0.75 - fit.pse, h))
+    data = compare_to_humans(X21, psi(X21, 0.6, 0.08), humans, model_fit=fit, bootstrap=500)
+    d = data["delta_pse"]
+    assert data["delta_pse_lo"] < d - (fit.pse - 0.40) and data["delta_pse_hi"] > d + 0.75 - fit.pse
