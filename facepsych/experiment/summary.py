@@ -32,7 +32,14 @@ import pandas as pd
 from scipy.stats import norm
 
 from facepsych.errors import FacepsychError
-from facepsych.psychophysics import PUBLISHED_REFERENCE, Interval, diff_ci, mean_ci, usable_pse
+from facepsych.psychophysics import (
+    PUBLISHED_REFERENCE,
+    Interval,
+    diff_ci,
+    mean_ci,
+    sigma_on_floor,
+    usable_pse,
+)
 
 
 @dataclass
@@ -109,7 +116,30 @@ def mask_failed(fits: pd.DataFrame) -> pd.DataFrame:
     usable = f.apply(usable_pse, axis=1)
     bad = ~np.isfinite(f["pse"].astype(float)) | ~usable.astype(bool)
     f.loc[bad, ["pse", "slope"]] = np.nan
+    f["slope_on_floor"] = ~bad & f.apply(sigma_on_floor, axis=1).astype(bool)
     return f
+
+
+def _floor_caveat(ga: pd.DataFrame, gb: pd.DataFrame, a: str, b: str) -> str:
+    """A sentence when some slopes of a ``b − a`` comparison are only lower bounds (σ on its
+    floor): floors in ``b`` only make the difference a lower bound, in ``a`` only an upper one,
+    in both neither."""
+    if "slope_on_floor" not in ga or "slope_on_floor" not in gb:
+        return ""
+    ka, kb = int(ga["slope_on_floor"].sum()), int(gb["slope_on_floor"].sum())
+    if not ka and not kb:
+        return ""
+    if ka and kb:
+        meaning = "the difference is neither a value nor a bound"
+    elif kb:
+        meaning = f"the true {b} − {a} difference is at least this"
+    else:
+        meaning = f"the true {b} − {a} difference is at most this"
+    return (
+        f" {ka} of {int(ga['slope'].notna().sum())} {a} and {kb} of "
+        f"{int(gb['slope'].notna().sum())} {b} slopes have σ on its floor (steeper than the fit "
+        f"can express: lower bounds), so {meaning}."
+    )
 
 
 def ranking_table(
@@ -203,7 +233,8 @@ def _pretraining_verdicts(df: pd.DataFrame, measures: dict[str, str]) -> list[st
         if len(ga) and len(gb):
             name = model + ("" if variant == "plain" else f" ({variant})")
             for col, what in measures.items():
-                out.append(_verdict(diff_ci(ga[col], gb[col]), f"{name} {what}", a, b))
+                text = _verdict(diff_ci(ga[col], gb[col]), f"{name} {what}", a, b)
+                out.append(text + (_floor_caveat(ga, gb, a, b) if col == "slope" else ""))
     return out
 
 
@@ -215,7 +246,9 @@ def _excitation_verdicts(df: pd.DataFrame, measures: dict[str, str]) -> list[str
         if len(ga) and len(gb):
             for col, what in measures.items():
                 iv = diff_ci(ga[col], gb[col])
-                out.append(_verdict(iv, f"{what} with {w} weights", "alexnet", "fe-alexnet"))
+                text = _verdict(iv, f"{what} with {w} weights", "alexnet", "fe-alexnet")
+                caveat = _floor_caveat(ga, gb, "alexnet", "fe-alexnet") if col == "slope" else ""
+                out.append(text + caveat)
     return out
 
 

@@ -99,6 +99,28 @@ def test_findings_state_direction_with_intervals():
                for s in out)  # fmt: skip
 
 
+def test_slopes_on_the_sigma_floor_make_a_slope_difference_a_bound():
+    floor = {"slope": 3.99, "sigma": 0.1, "flags": "sigma_at_bound"}
+    rows = []
+    for k in range(4):
+        rows.append({"cell_id": "o", "continuum": f"c{k}", "weights": "object", "pse": 0.4,
+                     "slope": 1.0 + 0.1 * k, "sigma": 0.4})  # fmt: skip
+        rows.append({"cell_id": "f", "continuum": f"c{k}", "weights": "face", "pse": 0.6,
+                     **(floor if k < 3 else {"slope": 3.0, "sigma": 0.13})})  # fmt: skip
+    out = findings(_fits(rows), pd.DataFrame())
+    slope = next(s for s in out if s.startswith("alexnet slope, face − object"))
+    assert mask_failed(_fits(rows))["slope_on_floor"].sum() == 3
+    assert slope.endswith(
+        "0 of 4 object and 3 of 4 face slopes have σ on its floor (steeper than the fit can "
+        "express: lower bounds), so the true face − object difference is at least this."
+    )
+    pse = next(s for s in out if s.startswith("alexnet PSE, face − object"))
+    assert "floor" not in pse
+    both = [{**r, **floor} for r in rows]
+    slope = next(s for s in findings(_fits(both), pd.DataFrame()) if "slope, face" in s)
+    assert slope.endswith("so the difference is neither a value nor a bound.")
+
+
 def _preds(spans_by_cell):
     """Predictions whose span (P at level 1 − P at level 0) per cell × continuum is known."""
     rows = []
