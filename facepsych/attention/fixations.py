@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import gaussian_filter
 
+from facepsych.csvfiles import read_csv
 from facepsych.errors import FacepsychError
 
 __all__ = [
@@ -125,10 +126,7 @@ def load_fixations(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise FacepsychError(f"fixation file not found: {path}")
-    try:
-        df = pd.read_csv(path)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
-        raise FacepsychError(f"cannot read fixation file {path}: {exc}".splitlines()[0]) from exc
+    df = read_csv(path)
     df.columns = [str(c).strip().lower() for c in df.columns]
     missing = [c for c in FIXATION_COLUMNS if c not in df.columns]
     if missing:

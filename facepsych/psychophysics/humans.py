@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from facepsych.csvfiles import read_csv
 from facepsych.errors import FacepsychError
 from facepsych.psychophysics.fitting import PsychometricFit, check_counts, fit_psychometric
 from facepsych.psychophysics.responses import usable_pse
@@ -120,10 +121,7 @@ def load_human_trials(path, response_codes: str = "01") -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise FacepsychError(f"human data file not found: {path}")
-    try:
-        df = _normalise_columns(pd.read_csv(path))
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise FacepsychError(f"cannot read {path} as CSV: {str(exc).splitlines()[0]}") from None
+    df = _normalise_columns(read_csv(path))
     return validate_human_frame(df, response_codes, source=str(path))
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from facepsych.csvfiles import read_csv
 from facepsych.errors import FacepsychError
 from facepsych.psychophysics.agreement import AGREEMENT_COLUMNS, stimulus_agreement
 from facepsych.psychophysics.anova import delta_pse_anova
@@ -81,11 +82,7 @@ def read_table(path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise FacepsychError(f"file not found: {path}")
-    try:
-        df = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise FacepsychError(f"cannot read {path} as CSV: {str(exc).splitlines()[0]}") from None
-    df = normalise_columns(df)
+    df = normalise_columns(read_csv(path))
     if df.empty:
         raise FacepsychError(f"{path} has no rows")
     return df

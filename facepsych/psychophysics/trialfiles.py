@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from facepsych.csvfiles import read_csv
 from facepsych.errors import FacepsychError
 
 FORMATS = ("csv", "psychopy", "mat", "xlsx")
@@ -186,10 +187,7 @@ def _table_trials(df: pd.DataFrame, fmt: HumanFormat, source: str, first_row: in
 
 
 def _read_csv(file: Path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(file, dtype=object, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise FacepsychError(f"cannot read {file} as CSV: {str(exc).splitlines()[0]}") from None
+    return read_csv(file, dtype=object, keep_default_na=False)
 
 
 def _read_psychopy(files: list[Path], fmt: HumanFormat) -> pd.DataFrame:

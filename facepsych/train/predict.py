@@ -129,9 +129,9 @@ def _collect(path: str | Path) -> tuple[list[Path], dict[str, list], Marks]:
         files = [(path.parent / ln) if not Path(ln).is_absolute() else Path(ln) for ln in lines]
         return files, {}, {}
     if path.suffix.lower() == ".csv":
-        import pandas as pd
+        from facepsych.csvfiles import read_csv
 
-        table = pd.read_csv(path)
+        table = read_csv(path)
         if {"step", "level", "file"} <= set(table.columns):  # a continuum manifest
             return _single_continuum(path)
         column = next((c for c in ("image", "file") if c in table.columns), None)
