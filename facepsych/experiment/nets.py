@@ -120,6 +120,25 @@ def _gain(v: float, lo: float, hi: float, tv: float, tlo: float, thi: float):
     return g, g - Z95 * se, g + Z95 * se
 
 
+def _marked_series(series: pd.DataFrame, condition: str) -> pd.DataFrame:
+    """The series fits of ``condition``: PSE and slope blanked where the PSE is unusable, and a
+    finite slope with σ on its floor turned into the bound [slope, ∞) (``slope_bound``
+    ``"lower"``; ``""`` otherwise)."""
+    if series.empty:
+        return series
+    s = series[series["condition"] == condition].copy()
+    if s.empty:
+        return s
+    bad = ~s.apply(lambda r: usable_pse(r.to_dict()), axis=1).astype(bool)
+    s.loc[bad, ["pse", "pse_lo", "pse_hi", "slope", "slope_lo", "slope_hi"]] = np.nan
+    floor = ~bad & s.apply(lambda r: sigma_on_floor(r.to_dict()), axis=1).astype(bool)
+    floor &= np.isfinite(s["slope"].astype(float))
+    s["slope_bound"] = np.where(floor, "lower", "")
+    s.loc[floor, "slope_lo"] = s.loc[floor, "slope"]
+    s.loc[floor, "slope_hi"] = np.inf
+    return s
+
+
 def _slope_gain(v: dict[str, Any], t: dict[str, Any]) -> tuple[float, float, float, str]:
     """Net − twin slope with its interval and bound kind (see the module docstring)."""
     net_floor, twin_floor = bool(v["slope_bound"]), bool(t["slope_bound"])
@@ -150,7 +169,7 @@ def net_table(
     if nets.empty:
         return pd.DataFrame()
     spans = response_spans(predictions, condition)
-    s = series[series["condition"] == condition] if len(series) else series
+    s = _marked_series(series, condition)
     values: dict[tuple, dict[str, Any]] = {}
     for _, n in nets.iterrows():
         key = tuple(n[k] for k in NET_KEYS)
@@ -165,12 +184,7 @@ def net_table(
             fit = fit[fit[k].astype(str) == str(n[k])] if len(fit) else fit
         for col in ("pse", "pse_lo", "pse_hi", "slope", "slope_lo", "slope_hi", "p_min", "p_max"):
             v[col] = float(fit[col].iloc[0]) if len(fit) and col in fit else np.nan
-        v["slope_bound"] = ""
-        if len(fit) and not usable_pse(fit.iloc[0].to_dict()):  # e.g. PSE on a bound: no PSE
-            v.update(dict.fromkeys(("pse", "pse_lo", "pse_hi", "slope", "slope_lo", "slope_hi"),
-                                   np.nan))  # fmt: skip
-        elif len(fit) and sigma_on_floor(fit.iloc[0].to_dict()) and np.isfinite(v["slope"]):
-            v.update(slope_lo=v["slope"], slope_hi=np.inf, slope_bound="lower")
+        v["slope_bound"] = str(fit["slope_bound"].iloc[0]) if len(fit) else ""
         v["reaches_asymptotes"] = (
             bool(str(fit["reaches_asymptotes"].iloc[0]).lower() in ("true", "1"))
             if len(fit) and "reaches_asymptotes" in fit
@@ -304,16 +318,10 @@ def series_ranking(
     the series rows of ``comparison.csv`` (where present)."""
     if series.empty:
         return pd.DataFrame()
-    s = series[series["condition"] == condition].copy()
+    s = _marked_series(series, condition)
     if s.empty:
         return pd.DataFrame()
     s["series"] = series_labels(s)
-    bad = ~s.apply(lambda r: usable_pse(r.to_dict()), axis=1).astype(bool)
-    s.loc[bad, ["pse", "pse_lo", "pse_hi", "slope", "slope_lo", "slope_hi"]] = np.nan
-    floor = ~bad & s.apply(lambda r: sigma_on_floor(r.to_dict()), axis=1).astype(bool)
-    s["slope_bound"] = np.where(floor, "lower", "")
-    s.loc[floor, "slope_lo"] = s.loc[floor, "slope"]
-    s.loc[floor, "slope_hi"] = np.inf
     s["pse_z"] = (s["pse"].astype(float) - human_pse) / human_sd
     s["abs_z"] = s["pse_z"].abs().fillna(np.inf)
     cmp_cols = ["delta_pse", "delta_pse_lo", "delta_pse_hi", "stimulus_r", "stimulus_r_lo",
